@@ -1,0 +1,63 @@
+# umach: one non-recursive make.  Each part of the tree describes its own
+# outputs in a fragment (<part>/<part>.mk) that this file includes; there is
+# still a single make process and a single dependency graph (docs/ARCHITECTURE.md).
+# Every output goes to build/.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   := build
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude
+LDFLAGS ?=
+SAN     ?=
+CFLAGS  += $(SAN)
+LDFLAGS += $(SAN)
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+FFI_LIBS     := $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi)
+
+# Fragments append to these.
+ALL_TARGETS :=
+CHECK_BINS  :=   # Check suites run by `make check`, in order
+CLEAN_EXTRA :=
+
+.PHONY: all check check-asan valgrind install clean format
+all:
+
+-include kernel/kernel.mk
+-include lib/lib.mk
+-include stubs/umig.mk
+-include tools/tools.mk
+-include tasks/tasks.mk
+-include tests/tests.mk
+-include bench/bench.mk
+
+all: $(ALL_TARGETS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Run every Check suite; each prints its own closing line, and the runner
+# prints one summary line "N passed, N failed" over all suites.
+check: all $(CHECK_BINS)
+	@sh tests/run-suites.sh $(CHECK_BINS)
+
+# The same suites built with AddressSanitizer and UBSan, in a separate tree.
+check-asan:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" check
+
+valgrind: all $(CHECK_BINS)
+	@UMACH_VALGRIND=1 CK_FORK=no sh tests/run-suites.sh $(CHECK_BINS)
+
+clean:
+	rm -rf build build-asan $(CLEAN_EXTRA)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
