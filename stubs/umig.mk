@@ -1,0 +1,47 @@
+# stubs/umig.mk: umig, the MIG-compatible stub generator, and its tests.
+# Included by the top Makefile, which defines CC, CFLAGS, BUILD, CHECK_*
+# and the $(BUILD)/%.o rule.  UMIG_OBJS are the stages without main.o, for
+# tests and the fuzz harness to link.
+
+UMIG_SRCS := stubs/lex.c stubs/parse.c stubs/check.c stubs/list.c
+UMIG_OBJS := $(UMIG_SRCS:%.c=$(BUILD)/%.o)
+UMIG      := $(BUILD)/umig
+
+$(UMIG): $(UMIG_OBJS) $(BUILD)/stubs/main.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+ALL_TARGETS += $(UMIG)
+
+# Check suites.  They find umig through $UMIG, defaulting to the binary of
+# this build tree, so `make check-asan` tests the ASan build.
+UMIG_CHECKS := $(BUILD)/tests/stubs/check_umig_parse $(BUILD)/tests/stubs/check_umig_corpus
+UMIG_TEST_DEFS := -DUMIG_PATH=\"$(UMIG)\" -DUMIG_FIXTURES=\"tests/stubs\" -Istubs
+
+$(BUILD)/tests/stubs/%.o: tests/stubs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(UMIG_TEST_DEFS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/stubs/check_umig_%: $(BUILD)/tests/stubs/check_umig_%.o $(UMIG_OBJS) | $(UMIG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+CHECK_BINS += $(UMIG_CHECKS)
+
+# libFuzzer run over lex+parse+check (no cpp), seeded from tests/fuzz/umig_corpus.
+FUZZ_SECONDS ?= 300
+FUZZ_CC      ?= clang
+UMIG_FUZZ    := build-fuzz/fuzz_umig_parse
+
+.PHONY: fuzz-umig
+fuzz-umig: $(UMIG_FUZZ)
+	@mkdir -p build-fuzz/umig_corpus build-fuzz/umig_artifacts
+	$(UMIG_FUZZ) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=build-fuzz/umig_artifacts/ \
+		build-fuzz/umig_corpus tests/fuzz/umig_corpus
+
+$(UMIG_FUZZ): tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS) stubs/umig.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
+		-fsanitize=fuzzer,address,undefined -Istubs -o $@ \
+		tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS)
+
+CLEAN_EXTRA += build-fuzz
