@@ -1,0 +1,65 @@
+# bench/bench.mk: `make bench` measures the established IPC mechanisms
+# (and, once bench/umach_peer.c exists, umach) with one harness and writes
+# bench/results/latest.md and bench/results/rtt.png; see docs/PERFORMANCE.md.
+# `make bench-quick` is a smoke run of a few seconds into $(BUILD)/bench/quick.
+# Neither is part of `all` or `check`: nothing here asserts a time.
+
+BENCH_BIN  := $(BUILD)/bench/peers
+BENCH_SRCS := bench/main.c bench/driver.c bench/report.c bench/support.c \
+              bench/peers.c bench/peer_pipe.c bench/peer_socket.c \
+              bench/peer_posixmq.c bench/peer_sysvmq.c bench/peer_dbus.c
+BENCH_CFLAGS :=
+BENCH_LIBS   := $(shell pkg-config --libs dbus-1 2>/dev/null || echo -ldbus-1) -lrt
+BENCH_DEPS   :=
+BENCH_ARGS   ?=
+BENCH_COMMIT  = $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+
+# umach rows (driver.h, "HOW TO ADD A PEER"): built once bench/umach_peer.c
+# and libumach exist.  LIBUMACH is lib/lib.mk's name for the library; the
+# default below is only a guess for before lib.mk defines it.
+LIBUMACH ?= $(BUILD)/lib/libumach.a
+ifneq ($(wildcard bench/umach_peer.c),)
+ifneq ($(wildcard lib/*.c),)
+BENCH_SRCS   += bench/umach_peer.c
+BENCH_CFLAGS += -DBENCH_HAVE_UMACH
+BENCH_LIBS   := $(LIBUMACH) $(BENCH_LIBS) -lpthread
+BENCH_DEPS   += $(LIBUMACH)
+# main.c lists the umach rows only under BENCH_HAVE_UMACH: rebuild it when
+# the peer file appears.
+$(BUILD)/bench/main.o: bench/umach_peer.c
+endif
+endif
+
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+$(BENCH_OBJS): CFLAGS += $(BENCH_CFLAGS)
+$(BUILD)/bench/peer_dbus.o: CFLAGS += $(shell pkg-config --cflags dbus-1 2>/dev/null)
+
+$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS)
+
+# Plot $(1)/rtt-*.dat into $(2), or say why not.
+define bench_plot
+	@if command -v gnuplot >/dev/null 2>&1; then \
+	  gnuplot -e "datadir='$(1)'; out='$(2)'" bench/rtt.gp && \
+	  echo "bench: wrote $(2)"; \
+	else \
+	  echo "bench: gnuplot not found, so no plot (apt-get install gnuplot-nox)"; \
+	fi
+endef
+
+.PHONY: bench bench-quick
+bench: $(BENCH_BIN)
+	@mkdir -p $(BUILD)/bench bench/results
+	@rm -f $(BUILD)/bench/rtt-*.dat
+	$(BENCH_BIN) --commit=$(BENCH_COMMIT) --out bench/results/latest.md \
+	  --dat-dir $(BUILD)/bench $(BENCH_ARGS)
+	$(call bench_plot,$(BUILD)/bench,bench/results/rtt.png)
+
+bench-quick: $(BENCH_BIN)
+	@mkdir -p $(BUILD)/bench/quick
+	@rm -f $(BUILD)/bench/quick/rtt-*.dat
+	$(BENCH_BIN) --quick --commit=$(BENCH_COMMIT) \
+	  --out $(BUILD)/bench/quick/latest.md --dat-dir $(BUILD)/bench/quick \
+	  $(BENCH_ARGS)
+	$(call bench_plot,$(BUILD)/bench/quick,$(BUILD)/bench/quick/rtt.png)
