@@ -356,7 +356,6 @@ static void check_arg_flags(struct checker *c, const struct umig_routine *r,
 static void check_args(struct checker *c, struct umig_routine *r)
 {
 	for (struct umig_arg *a = r->args; a != NULL; a = a->next) {
-		resolve(c, a->type);
 		for (struct umig_arg *b = r->args; b != a; b = b->next) {
 			if (strcmp(a->name, b->name) == 0)
 				umig_error(c->d, a->pos, "duplicate argument '%s' "
@@ -393,8 +392,10 @@ static void check_routine(struct checker *c, struct umig_routine *r)
 			   "argument is the request port", r->name);
 		return;
 	}
-	check_args(c, r);
+	for (struct umig_arg *a = r->args; a != NULL; a = a->next)
+		resolve(c, a->type);
 	check_request_port(c, r);
+	check_args(c, r);
 	check_special_args(c, r);
 	if (r->ret != NULL) {
 		resolve(c, r->ret);

@@ -531,7 +531,6 @@ static bool parse_type_options(struct parser *p, struct umig_type *t)
 /* NamedTypeSpec: name = TypeSpec options; appended to spec->types. */
 static struct umig_type *parse_named_type(struct parser *p)
 {
-	struct umig_pos pos = cur(p)->pos;
 	const char *name = NULL;
 	struct umig_type *t;
 
@@ -542,7 +541,6 @@ static struct umig_type *parse_named_type(struct parser *p)
 	if (t == NULL || !parse_type_options(p, t))
 		return NULL;
 	t->name = name;
-	t->pos = pos;
 	*p->type_tail = t;
 	p->type_tail = &t->next;
 	return t;
