@@ -1,0 +1,33 @@
+/*
+ * Mach 2.5 <mach_init.h>: the special ports a task starts with, cached by
+ * mach_init() (which libumach runs before main, and again at the first
+ * call of a forked child).  thread_reply() is per thread, so it is a
+ * function here rather than a cached global.
+ */
+#ifndef _MACH_INIT_H_
+#define _MACH_INIT_H_
+#include <mach/mach_types.h>
+
+extern port_t task_self_;
+extern port_t task_notify_;
+extern port_t name_server_port;
+extern port_t environment_port;
+extern port_t service_port;
+
+/* Calls, so that a task attaches at its first use of them too. */
+port_t umach_task_self(void);
+port_t umach_task_notify(void);
+#define task_self()   umach_task_self()
+#define task_notify() umach_task_notify()
+
+port_t thread_reply(void);
+port_t thread_self(void);
+int mach_init(void);
+int umach_task_reattach(void);
+
+#define NAME_SERVER_SLOT 0
+#define ENVIRONMENT_SLOT 1
+#define SERVICE_SLOT     2
+
+extern vm_size_t vm_page_size;
+#endif

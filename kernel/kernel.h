@@ -1,0 +1,281 @@
+/*
+ * Kernel-private definitions for umachd: the kernel context, tasks, name
+ * spaces, ports, messages in flight (kmsg) and activations (a slot's call
+ * in progress).  Nothing here is shared with tasks; the channel layout is in
+ * <umach/abi.h>.  All state hangs off one struct kernel, passed explicitly,
+ * so that unit tests can make a fresh kernel for each test.
+ *
+ * Ownership in one paragraph: a task owns its space; a space owns its
+ * entries; an entry holds one reference on its port; a kmsg holds one
+ * reference on each port it names (destination, reply, items) until it is
+ * copied out or destroyed; a port is freed when its last reference goes.
+ */
+#ifndef UMACH_KERNEL_H
+#define UMACH_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <mach/message.h>
+#include <mach/notify.h>
+#include <umach/abi.h>
+#include "hmap.h"
+
+/* Documented limits (docs/protocol.md §7). */
+#define KERN_NAMES_PER_TASK   (1u << 21)	/* rights + sets per task */
+#define KERN_TASKS_MAX        1024u
+#define KERN_ITEMS_PER_MSG    1024u		/* port rights in one message */
+#define KERN_QUEUED_PER_SENDER (1u << 20)	/* bytes queued by one task */
+
+/* Kernel objects: ports whose receiver is the kernel itself. */
+#define KOBJ_NONE   0u
+#define KOBJ_TASK   1u
+#define KOBJ_THREAD 2u
+
+/* Entry right bits: the PORT_TYPE_* values are sums of these. */
+#define RIGHT_SEND    1u
+#define RIGHT_RECEIVE 2u
+#define RIGHT_OWN     4u
+
+struct kernel;
+struct ktask;
+struct port;
+struct act;
+
+/* A list of activations blocked on a port (senders or receivers), FIFO. */
+struct waitq {
+	struct act *head, *tail;
+};
+
+/* One name in one task's space: which port, which rights. */
+struct entry {
+	struct space *space;		/* owner of this entry */
+	struct port  *port;		/* one reference held */
+	int32_t       name;
+	uint32_t      type;		/* PORT_TYPE_*: send, receive, own bits */
+	uint32_t      accept_pending;	/* a SEND_NOTIFY message is queued */
+	struct entry *pnext, *pprev;	/* the port's holders */
+};
+
+/* A task's name space: name -> entry and port -> entry. */
+struct space {
+	struct ktask *task;
+	struct hmap   by_name;
+	struct hmap   by_port;
+	uint32_t      count;
+	int32_t       next_name;	/* names are handed out upward from 1 */
+};
+
+struct port {
+	uint32_t      refs;
+	uint32_t      dead;		/* receive and ownership both gone */
+	uint64_t      id;		/* kernel-wide, for traces */
+	struct space *receiver;		/* NULL: none, or the kernel (kobject) */
+	struct space *owner;
+	struct ktask *kobject;		/* a kernel object's task, or NULL */
+	uint32_t      kotype;		/* KOBJ_TASK or KOBJ_THREAD */
+	uint32_t      koslot;		/* KOBJ_THREAD: the thread's slot */
+	uint32_t      backlog;
+	uint32_t      count;		/* messages queued */
+	struct kmsg  *qhead, *qtail;
+	struct waitq  senders;		/* blocked on a full queue */
+	struct waitq  receivers;	/* blocked in receive */
+	struct entry *holders;		/* every entry naming this port */
+};
+
+/* A port item inside a kmsg body: where the name goes, and which port. */
+struct kitem {
+	uint32_t     offset;		/* of the 4-byte name in body */
+	uint32_t     name_type;		/* MSG_TYPE_PORT, ... */
+	struct port *port;		/* NULL for PORT_NULL */
+};
+
+/* A message in the kernel: copied in, validated, rights translated. */
+struct kmsg {
+	struct kmsg  *next;
+	msg_header_t  hdr;		/* private copy; ports below */
+	struct port  *dest;		/* reference held */
+	struct port  *reply;		/* reference held, or NULL */
+	uint32_t      nitems;
+	struct kitem *items;		/* owned */
+	uint64_t      sender_id;	/* task id, 0 for the kernel */
+	uint32_t      accept_notify;	/* SEND_NOTIFY accepted it over limit */
+	uint32_t      simple;		/* recomputed msg_simple */
+	uint8_t       body[];		/* hdr.msg_size - sizeof hdr bytes */
+};
+
+enum act_state { ACT_IDLE, ACT_SEND_WAIT, ACT_RCV_WAIT };
+
+/* One slot's call in progress: the kernel's private copy of the request. */
+struct act {
+	struct ktask   *task;
+	uint32_t        slot;
+	uint32_t        seq;		/* req_seq being served */
+	enum act_state  state;
+	uint32_t        call;
+	int32_t         option;
+	uint32_t        rcv_size;
+	uint32_t        send_timeout_ms;
+	uint32_t        rcv_timeout_ms;
+	int32_t         rcv_name;	/* receive half: port or set name */
+	struct kmsg    *pending;	/* blocked send: the message */
+	struct port    *wport;		/* port waited on */
+	struct act     *wnext, *wprev;	/* in wport's waitq */
+	uint64_t        deadline_ns;	/* 0 = none */
+	int32_t         heap_idx;	/* in the timer heap, or -1 */
+	struct port    *thread_port;	/* thread_self(), or NULL */
+	struct port    *reply_port;	/* thread_reply(), or NULL */
+	uint32_t        out_size;	/* reply: msg_size */
+	int32_t         out_value;	/* reply: value */
+};
+
+enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD };
+
+/* What an epoll event points at. */
+struct watch {
+	enum watch_kind kind;
+	int             fd;
+	struct ktask   *task;		/* W_SOCK, W_DOORBELL, W_PIDFD */
+};
+
+struct ktask {
+	struct kernel  *k;
+	struct ktask   *next, *prev;	/* all tasks */
+	struct ktask   *anext;		/* active list (need_wakeup == 0) */
+	uint32_t        active;
+	uint32_t        dying;
+	uint64_t        id;
+	pid_t           pid;
+	uid_t           uid;
+	char            name[UMACH_NAME_MAX];
+	struct watch    w_sock, w_bell, w_pid;
+	int             memfd;		/* until passed to the task, or -1 */
+	struct umach_channel *chan;	/* kernel's mapping; task-writable */
+	struct space    space;
+	struct port    *kport;		/* task_self(): kobject = this task */
+	struct port    *notify;		/* where notifications go */
+	int32_t         self_name, notify_name;
+	uint64_t        queued_bytes;	/* charged to this sender */
+	struct act      act[UMACH_SLOTS];
+};
+
+/* Counters shown by the tool; totals over the kernel's life. */
+struct kstats {
+	uint64_t msgs_sent, msgs_received, bytes_copied;
+	uint64_t blocks, wakeups, notifications, timeouts;
+};
+
+struct kernel {
+	int           epfd;
+	struct watch  w_listen, w_signal;
+	char         *sock_path;		/* owned; NULL in unit tests */
+	uint32_t      profile;
+	uint32_t      backlog_default, backlog_max;
+	struct ktask *tasks;
+	uint32_t      ntasks;
+	struct ktask *active;
+	uint64_t      next_task_id, next_port_id;
+	uint64_t      nports;			/* live ports, for leak checks */
+	uint64_t      nkmsgs;			/* live kmsgs, for leak checks */
+	struct act  **heap;			/* timer min-heap by deadline */
+	uint32_t      heap_len, heap_cap;
+	uint32_t      spin_us;			/* spin this long after work */
+	uint32_t      nhello;			/* attaches awaiting hello */
+	int           stopping;
+	struct kstats stats;
+};
+
+/* kernel.c */
+int kernel_init(struct kernel *k, uint32_t profile);
+void kernel_fini(struct kernel *k);
+uint64_t kernel_now_ns(void);
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* space.c */
+int space_init(struct space *s, struct ktask *t);
+void space_fini(struct space *s);
+struct entry *space_lookup(struct space *s, int32_t name);
+struct entry *space_lookup_port(struct space *s, struct port *p);
+int space_reserve(struct space *s, uint32_t n);
+struct entry *space_insert(struct space *s, struct port *p, uint32_t type,
+			   struct entry *prealloc);
+void space_remove(struct space *s, struct entry *e);
+int space_rename(struct space *s, struct entry *e, int32_t new_name);
+
+/* port.c */
+struct port *port_alloc(struct kernel *k);
+void port_get(struct port *p);
+void port_put(struct kernel *k, struct port *p);
+int port_allocate_in(struct kernel *k, struct space *s, int32_t *out_name);
+void port_drop_rights(struct kernel *k, struct entry *e);
+void port_destroy(struct kernel *k, struct port *p);
+
+/* kmsg.c */
+#define KMSG_RPC 1u		/* kmsg_copyin flag: reply port -1 = none */
+int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
+		uint32_t size, uint32_t flags, struct kmsg **out);
+/* Preallocated entries for one copy-out (kmsg_copyout_prepare). */
+struct kcopyout {
+	uint32_t      npre;
+	struct entry *pre[KERN_ITEMS_PER_MSG + 1];
+};
+int kmsg_copyout_prepare(struct kmsg *m, struct space *s, uint32_t cap,
+			 struct kcopyout *c);
+void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
+			 uint8_t *buf, struct kcopyout *c);
+void kmsg_destroy(struct kernel *k, struct kmsg *m);
+struct kmsg *kmsg_alloc(struct kernel *k, uint32_t size);
+
+/* msgq.c: the send and receive paths of reference 1.8 and 1.9 */
+#define MSGQ_BLOCKED 1		/* not a Mach code: the call now waits */
+int msgq_send(struct kernel *k, struct act *a, struct kmsg *m);
+int msgq_send_expired(struct kernel *k, struct act *a);
+void msgq_send_always(struct kernel *k, struct kmsg *m);
+int msgq_receive(struct kernel *k, struct act *a);
+struct kmsg *msgq_dequeue(struct kernel *k, struct port *p);
+void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n);
+void waitq_remove(struct waitq *q, struct act *a);
+
+/* notify.c */
+void notify_send(struct kernel *k, struct ktask *t, int id, int32_t name);
+uint32_t notify_desc(uint32_t type_name, uint32_t bits);
+
+/* act.c: completing, blocking and timing out calls */
+void act_complete(struct kernel *k, struct act *a, int32_t status);
+void act_block(struct kernel *k, struct act *a, struct port *p,
+	       enum act_state st, uint32_t timeout_ms, int timed);
+void act_unblock(struct kernel *k, struct act *a);
+void act_abort(struct kernel *k, struct act *a, int32_t status);
+void timers_expire(struct kernel *k, uint64_t now_ns);
+int timers_next_ms(struct kernel *k, uint64_t now_ns);
+
+/* syscall.c and sys_*.c */
+void syscall_dispatch(struct kernel *k, struct act *a);
+void sys_msg_send(struct kernel *k, struct act *a);
+void sys_send_done(struct kernel *k, struct act *a, int32_t status);
+void sys_msg_receive(struct kernel *k, struct act *a);
+void sys_msg_rpc(struct kernel *k, struct act *a);
+void sys_rpc_receive_half(struct kernel *k, struct act *a);
+void sys_thread_self(struct kernel *k, struct act *a);
+void sys_thread_reply(struct kernel *k, struct act *a);
+void sys_slot_release(struct kernel *k, struct act *a);
+void act_release_ports(struct kernel *k, struct act *a);
+void kobject_dispatch(struct kernel *k, struct kmsg *m);
+
+/* ktask.c */
+struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
+			   const char *name);
+void ktask_destroy(struct kernel *k, struct ktask *t);
+struct ktask *ktask_by_id(struct kernel *k, uint64_t id);
+int ktask_service(struct kernel *k, struct ktask *t);
+
+/* loop.c */
+int loop_listen(struct kernel *k, const char *path);
+void loop_close(struct kernel *k);
+void kernel_forget_task(struct kernel *k, struct ktask *t);
+void task_activate(struct kernel *k, struct ktask *t);
+int loop_run(struct kernel *k);
+
+#endif /* UMACH_KERNEL_H */

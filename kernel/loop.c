@@ -1,0 +1,386 @@
+/*
+ * umachd's event loop: accept and attach tasks over the Unix socket, notice
+ * their death (hang-up or pidfd), and serve their channels.  While there is
+ * work the kernel polls the channels of active tasks and spins briefly
+ * (yielding, so that a peer on this CPU runs); then it raises need_wakeup
+ * in each channel and sleeps in epoll until a doorbell, a death, a new task
+ * or a timer (protocol.md §5: io_uring's SQPOLL NEED_WAKEUP).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "fail.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#define HELLO_MAX 64		/* attaches that have not said hello yet */
+
+static int watch_add(struct kernel *k, struct watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(k->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+}
+
+static void watch_close(struct kernel *k, struct watch *w)
+{
+	if (w->fd < 0)
+		return;
+	if (k->epfd >= 0)
+		epoll_ctl(k->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	close(w->fd);
+	w->fd = -1;
+}
+
+/* Called by ktask_destroy: drop t from the active list and close its fds. */
+void kernel_forget_task(struct kernel *k, struct ktask *t)
+{
+	for (struct ktask **pp = &k->active; *pp != NULL; pp = &(*pp)->anext)
+		if (*pp == t) {
+			*pp = t->anext;
+			break;
+		}
+	t->active = 0;
+	watch_close(k, &t->w_sock);
+	watch_close(k, &t->w_bell);
+	watch_close(k, &t->w_pid);
+}
+
+/*
+ * Open the listening socket at path and the signal fd.  Returns 0, or -1
+ * with a log line saying why.
+ */
+int loop_listen(struct kernel *k, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	sigset_t set;
+
+	k->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (k->epfd < 0)
+		return klog("epoll: %s", strerror(errno)), -1;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return klog("socket: %s", strerror(errno)), -1;
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r != 0 || listen(fd, 128) != 0) {
+		klog("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	k->w_listen = (struct watch){ .kind = W_LISTEN, .fd = fd };
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	k->w_signal = (struct watch){ .kind = W_SIGNAL,
+		.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK) };
+	if (k->w_signal.fd < 0 || watch_add(k, &k->w_listen, EPOLLIN) != 0 ||
+	    watch_add(k, &k->w_signal, EPOLLIN) != 0)
+		return klog("epoll setup: %s", strerror(errno)), -1;
+	return 0;
+}
+
+/* Close what loop_listen opened; the socket file is the caller's. */
+void loop_close(struct kernel *k)
+{
+	watch_close(k, &k->w_listen);
+	watch_close(k, &k->w_signal);
+	if (k->epfd >= 0)
+		close(k->epfd);
+	k->epfd = -1;
+}
+
+static void accept_one(struct kernel *k)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	int fd = accept4(k->w_listen.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	/* Refuse other users before allocating anything (E1). */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    cred.uid != geteuid() || k->nhello >= HELLO_MAX) {
+		klog("refused an attach (uid %d)", (int)cred.uid);
+		close(fd);
+		return;
+	}
+	struct watch *w = umach__malloc(sizeof *w);
+	if (w == NULL) {
+		close(fd);
+		return;
+	}
+	*w = (struct watch){ .kind = W_HELLO, .fd = fd };
+	if (watch_add(k, w, EPOLLIN | EPOLLRDHUP) != 0) {
+		close(fd);
+		free(w);
+		return;
+	}
+	k->nhello++;
+}
+
+static int send_welcome(int fd, const struct umach_welcome *wl, int fds[2])
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)wl, .iov_len = sizeof *wl };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fds != NULL) {
+		memset(cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	       (ssize_t)sizeof *wl ? 0 : -1;
+}
+
+static int peer_pidfd(int sock, pid_t pid)
+{
+	int fd;
+	socklen_t len = sizeof fd;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0)
+		return fd;
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void welcome_fill(struct kernel *k, struct ktask *t,
+			 struct umach_welcome *wl)
+{
+	wl->status = KERN_SUCCESS;
+	wl->channel_bytes = sizeof(struct umach_channel);
+	wl->task_self = t->self_name;
+	wl->task_notify = t->notify_name;
+	wl->profile = k->profile;
+	wl->backlog_default = k->backlog_default;
+	wl->backlog_max = k->backlog_max;
+}
+
+/* Make the task behind a hello; w's fd becomes the task's socket. */
+static struct ktask *attach(struct kernel *k, int fd,
+			    const struct umach_hello *h)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	char name[UMACH_NAME_MAX];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return NULL;
+	memcpy(name, h->name, sizeof name);
+	name[sizeof name - 1] = '\0';
+	struct ktask *t = ktask_create(k, cred.pid, cred.uid, name);
+	if (t == NULL)
+		return NULL;
+	t->w_bell = (struct watch){ .kind = W_DOORBELL, .task = t,
+		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+	t->w_pid = (struct watch){ .kind = W_PIDFD, .task = t,
+		.fd = peer_pidfd(fd, cred.pid) };
+	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
+				    .version = UMACH_ABI_VERSION };
+	welcome_fill(k, t, &wl);
+	int fds[2] = { t->memfd, t->w_bell.fd };
+	if (t->w_bell.fd < 0 || watch_add(k, &t->w_bell, EPOLLIN) != 0 ||
+	    (t->w_pid.fd >= 0 && watch_add(k, &t->w_pid, EPOLLIN) != 0) ||
+	    send_welcome(fd, &wl, fds) != 0) {
+		ktask_destroy(k, t);
+		return NULL;
+	}
+	close(t->memfd);
+	t->memfd = -1;
+	return t;
+}
+
+/* A connection said hello (or hung up): attach it or turn it away. */
+static void hello(struct kernel *k, struct watch *w)
+{
+	struct umach_hello h;
+	ssize_t n = recv(w->fd, &h, sizeof h, MSG_DONTWAIT);
+	int fd = w->fd;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	epoll_ctl(k->epfd, EPOLL_CTL_DEL, fd, NULL);
+	free(w);
+	k->nhello--;
+	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
+				    .version = UMACH_ABI_VERSION,
+				    .status = KERN_INVALID_ARGUMENT };
+	if (n != (ssize_t)sizeof h || h.magic != UMACH_ABI_MAGIC ||
+	    h.version != UMACH_ABI_VERSION) {
+		send_welcome(fd, &wl, NULL);	/* best effort: say why */
+		close(fd);
+		return;
+	}
+	struct ktask *t = attach(k, fd, &h);
+	if (t == NULL) {
+		wl.status = KERN_RESOURCE_SHORTAGE;
+		send_welcome(fd, &wl, NULL);
+		close(fd);
+		return;
+	}
+	t->w_sock = (struct watch){ .kind = W_SOCK, .task = t, .fd = fd };
+	if (watch_add(k, &t->w_sock, EPOLLIN | EPOLLRDHUP) != 0)
+		ktask_destroy(k, t);
+}
+
+/*
+ * Poll t's channel from now on instead of waiting for its doorbell: the
+ * kernel does this when t rings, and when it answers one of t's calls,
+ * since a task that just got an answer is likely to post again soon.
+ */
+void task_activate(struct kernel *k, struct ktask *t)
+{
+	if (t->active || t->dying)
+		return;
+	t->active = 1;
+	t->anext = k->active;
+	k->active = t;
+	atomic_store(&t->chan->need_wakeup, 0);
+}
+
+static void ring(struct kernel *k, struct ktask *t)
+{
+	uint64_t v;
+
+	while (read(t->w_bell.fd, &v, sizeof v) > 0)
+		;
+	task_activate(k, t);
+}
+
+static void signalled(struct kernel *k)
+{
+	struct signalfd_siginfo si;
+
+	while (read(k->w_signal.fd, &si, sizeof si) == (ssize_t)sizeof si)
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+		    si.ssi_signo == SIGHUP)
+			k->stopping = 1;
+}
+
+/*
+ * Wait up to timeout_ms for fd events and handle them.  Tasks that died
+ * are destroyed after the batch, so that later events in it never point
+ * at a freed task.
+ */
+static void poll_events(struct kernel *k, int timeout_ms)
+{
+	struct epoll_event ev[64];
+	struct ktask *dead[64];
+	int nd = 0;
+	int n = epoll_wait(k->epfd, ev, 64, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		struct watch *w = ev[i].data.ptr;
+		struct ktask *t = w->task;
+		if (w->kind == W_LISTEN)
+			accept_one(k);
+		else if (w->kind == W_SIGNAL)
+			signalled(k);
+		else if (w->kind == W_HELLO)
+			hello(k, w);
+		else if (t->dying)
+			continue;
+		else if (w->kind == W_DOORBELL)
+			ring(k, t);
+		else {
+			/* Hang-up, pid exit, or bytes a task must not send. */
+			t->dying = 1;
+			dead[nd++] = t;
+		}
+	}
+	for (int i = 0; i < nd; i++)
+		ktask_destroy(k, dead[i]);
+}
+
+static int service_active(struct kernel *k)
+{
+	int n = 0;
+
+	for (struct ktask *t = k->active; t != NULL; t = t->anext)
+		n += ktask_service(k, t);
+	return n;
+}
+
+/*
+ * Before sleeping, ask every active task to ring (need_wakeup = 1), then
+ * look once more: a task that posted before seeing the flag is found here
+ * (both sides use seq_cst, protocol.md §5).  Returns 1 if work turned up,
+ * and the tasks stay active; 0 if the kernel may sleep.
+ */
+static int prepare_sleep(struct kernel *k)
+{
+	struct ktask *t;
+	int found = 0;
+
+	for (t = k->active; t != NULL; t = t->anext)
+		atomic_store(&t->chan->need_wakeup, 1);
+	for (t = k->active; t != NULL; t = t->anext)
+		if (atomic_load(&t->chan->pending) != 0)
+			found = 1;
+	if (found) {
+		for (t = k->active; t != NULL; t = t->anext)
+			atomic_store(&t->chan->need_wakeup, 0);
+		return 1;
+	}
+	for (t = k->active; t != NULL; t = t->anext)
+		t->active = 0;
+	k->active = NULL;
+	return 0;
+}
+
+/*
+ * Serve until SIGTERM, SIGINT or SIGHUP.  Returns 0.  loop_listen() must
+ * have succeeded.
+ */
+int loop_run(struct kernel *k)
+{
+	uint64_t last_work = kernel_now_ns(), spin_ns = k->spin_us * 1000u;
+	uint32_t iter = 0;
+
+	while (!k->stopping) {
+		int n = service_active(k);
+		uint64_t now = kernel_now_ns();
+
+		timers_expire(k, now);
+		if (n > 0 || now - last_work < spin_ns) {
+			if (n > 0) {
+				last_work = now;
+				if ((++iter & 31) == 0)
+					poll_events(k, 0);
+			} else {
+				sched_yield();
+				poll_events(k, 0);
+			}
+			continue;
+		}
+		if (prepare_sleep(k))
+			continue;
+		poll_events(k, timers_next_ms(k, now));
+		last_work = kernel_now_ns();
+	}
+	return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * Port queues: the send path of reference 1.8 (backlog, the four
+ * full-queue behaviours, SEND_NOTIFY's one cached message per task and
+ * port) and the receive path of 1.9 (RCV_TOO_LARGE keeps the message,
+ * hand-off to a waiting receiver).  Messages are FIFO per port.
+ */
+#include <stdlib.h>
+
+#include "kernel.h"
+
+void waitq_remove(struct waitq *q, struct act *a)
+{
+	if (a->wprev)
+		a->wprev->wnext = a->wnext;
+	else
+		q->head = a->wnext;
+	if (a->wnext)
+		a->wnext->wprev = a->wprev;
+	else
+		q->tail = a->wprev;
+	a->wnext = a->wprev = NULL;
+}
+
+static void enqueue(struct port *p, struct kmsg *m)
+{
+	m->next = NULL;
+	if (p->qtail)
+		p->qtail->next = m;
+	else
+		p->qhead = m;
+	p->qtail = m;
+	p->count++;
+}
+
+/* Satisfy as many blocked receivers of p as there are messages for. */
+static void deliver(struct kernel *k, struct port *p)
+{
+	while (p->qhead != NULL && p->receivers.head != NULL) {
+		struct act *a = p->receivers.head;
+		act_unblock(k, a);
+		msgq_receive(k, a);
+	}
+}
+
+/* Tell the sender of an over-limit message that it has been taken. */
+static void notify_accepted(struct kernel *k, struct kmsg *m, struct port *p)
+{
+	struct ktask *t = ktask_by_id(k, m->sender_id);
+	struct entry *e = t ? space_lookup_port(&t->space, p) : NULL;
+
+	if (e == NULL || !e->accept_pending)
+		return;
+	e->accept_pending = 0;
+	notify_send(k, t, NOTIFY_MSG_ACCEPTED, e->name);
+}
+
+/*
+ * Take the first message off p.  Wakes one blocked sender (a message's
+ * worth of room) and sends NOTIFY_MSG_ACCEPTED if the message was accepted
+ * over the limit.  Returns the message, owned by the caller, or NULL.
+ */
+struct kmsg *msgq_dequeue(struct kernel *k, struct port *p)
+{
+	struct kmsg *m = p->qhead;
+
+	if (m == NULL)
+		return NULL;
+	p->qhead = m->next;
+	if (p->qhead == NULL)
+		p->qtail = NULL;
+	p->count--;
+	m->next = NULL;
+	if (m->accept_notify)
+		notify_accepted(k, m, p);
+	msgq_wake_senders(k, p, 1);
+	return m;
+}
+
+/*
+ * Queue a kernel-made message (a reply or a notification) whatever the
+ * backlog (SEND_ALWAYS).  If its destination is gone it is destroyed.
+ */
+void msgq_send_always(struct kernel *k, struct kmsg *m)
+{
+	struct port *p = m->dest;
+
+	if (p == NULL || p->dead || p->kobject != NULL) {
+		kmsg_destroy(k, m);
+		return;
+	}
+	enqueue(p, m);
+	k->stats.msgs_sent++;
+	deliver(k, p);
+}
+
+/* Full queue, nothing left to wait: cache it (SEND_NOTIFY) or fail. */
+static int send_full_now(struct kernel *k, struct act *a, struct kmsg *m)
+{
+	struct port *p = m->dest;
+
+	if (a->option & SEND_NOTIFY) {
+		struct entry *e = space_lookup_port(&a->task->space, p);
+		if (e != NULL && e->accept_pending) {
+			kmsg_destroy(k, m);
+			return SEND_NOTIFY_IN_PROGRESS;
+		}
+		if (e != NULL)
+			e->accept_pending = 1;
+		m->accept_notify = e != NULL;
+		enqueue(p, m);
+		k->stats.msgs_sent++;
+		deliver(k, p);
+		return SEND_WILL_NOTIFY;
+	}
+	kmsg_destroy(k, m);
+	return SEND_TIMED_OUT;
+}
+
+/*
+ * Send m for activation a.  Consumes m in every case.  Returns
+ * SEND_SUCCESS (queued, handed to a receiver or served by the kernel),
+ * SEND_WILL_NOTIFY, an error (SEND_INVALID_PORT, SEND_TIMED_OUT,
+ * SEND_NOTIFY_IN_PROGRESS), or MSGQ_BLOCKED: a now waits on the port's
+ * full queue with m pending, and will be completed later.
+ */
+int msgq_send(struct kernel *k, struct act *a, struct kmsg *m)
+{
+	struct port *p = m->dest;
+
+	if (p->kobject != NULL) {
+		kobject_dispatch(k, m);
+		return SEND_SUCCESS;
+	}
+	if (p->dead) {
+		kmsg_destroy(k, m);
+		return SEND_INVALID_PORT;
+	}
+	if (p->count < p->backlog && p->senders.head == NULL) {
+		enqueue(p, m);
+		k->stats.msgs_sent++;
+		deliver(k, p);
+		return SEND_SUCCESS;
+	}
+	/* Reference 1.8: without SEND_TIMEOUT the wait is forever, unless
+	 * SEND_NOTIFY asks to cache at once; with it, n ms then the same. */
+	int timed = (a->option & SEND_TIMEOUT) != 0;
+	if ((!timed && (a->option & SEND_NOTIFY)) ||
+	    (timed && a->send_timeout_ms == 0))
+		return send_full_now(k, a, m);
+	a->pending = m;
+	act_block(k, a, p, ACT_SEND_WAIT, a->send_timeout_ms, timed);
+	return MSGQ_BLOCKED;
+}
+
+/* A blocked sender's timer ran out: the "timeout is now 0" pass of 1.8. */
+int msgq_send_expired(struct kernel *k, struct act *a)
+{
+	struct kmsg *m = a->pending;
+
+	a->pending = NULL;
+	return send_full_now(k, a, m);
+}
+
+/*
+ * Room appeared on p: let up to n blocked senders queue their message
+ * (reference 1.8 step 5, MACH_IPC_WWA).  Each completes its call (or goes
+ * on to its receive half, for msg_rpc).
+ */
+void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n)
+{
+	while (n-- > 0 && p->senders.head != NULL && p->count < p->backlog) {
+		struct act *a = p->senders.head;
+		struct kmsg *m = a->pending;
+
+		act_unblock(k, a);
+		a->pending = NULL;
+		enqueue(p, m);
+		k->stats.msgs_sent++;
+		k->stats.wakeups++;
+		sys_send_done(k, a, SEND_SUCCESS);
+		deliver(k, p);
+	}
+}
+
+static struct port *receive_port(struct act *a, int32_t *status)
+{
+	struct entry *e = space_lookup(&a->task->space, a->rcv_name);
+
+	*status = RCV_SUCCESS;
+	if (e == NULL || !(e->type & RIGHT_RECEIVE) || e->port->dead) {
+		/* TODO(#3): PORT_ENABLED (-1), sets, and members of sets */
+		*status = RCV_INVALID_PORT;
+		return NULL;
+	}
+	return e->port;
+}
+
+/*
+ * Hand p's first message to a, which is receiving on p, and complete a:
+ * with RCV_SUCCESS, or RCV_TOO_LARGE (the message stays queued, except in
+ * the NeXT profile without RCV_LARGE) or RCV_NOT_ENOUGH_MEMORY.
+ */
+static int receive_from(struct kernel *k, struct act *a, struct port *p)
+{
+	struct umach_slot *slot = &a->task->chan->slot[a->slot];
+	struct kmsg *m = p->qhead;
+	uint32_t cap = a->rcv_size < UMACH_MSG_BUF ? a->rcv_size : UMACH_MSG_BUF;
+	struct kcopyout c;
+	int r = kmsg_copyout_prepare(m, &a->task->space, cap, &c);
+
+	if (r == RCV_TOO_LARGE) {
+		a->out_size = m->hdr.msg_size;
+		if (k->profile == UMACH_PROFILE_NEXT && !(a->option & RCV_LARGE))
+			kmsg_destroy(k, msgq_dequeue(k, p));
+	}
+	if (r != RCV_SUCCESS) {
+		act_complete(k, a, r);
+		return r;
+	}
+	msgq_dequeue(k, p);
+	a->out_size = m->hdr.msg_size;
+	kmsg_copyout_finish(k, m, &a->task->space, slot->buf, &c);
+	k->stats.msgs_received++;
+	act_complete(k, a, RCV_SUCCESS);
+	return RCV_SUCCESS;
+}
+
+/*
+ * The receive half for activation a (msg_receive, or msg_rpc after its
+ * send): take a message from a->rcv_name, or block.  Always completes a or
+ * leaves it blocked; never fails silently.
+ */
+int msgq_receive(struct kernel *k, struct act *a)
+{
+	int32_t st;
+	struct port *p = receive_port(a, &st);
+
+	if (p == NULL) {
+		act_complete(k, a, st);
+		return st;
+	}
+	if (p->qhead != NULL)
+		return receive_from(k, a, p);
+	int timed = (a->option & RCV_TIMEOUT) != 0;
+	if (timed && a->rcv_timeout_ms == 0) {
+		act_complete(k, a, RCV_TIMED_OUT);
+		return RCV_TIMED_OUT;
+	}
+	act_block(k, a, p, ACT_RCV_WAIT, a->rcv_timeout_ms, timed);
+	return MSGQ_BLOCKED;
+}

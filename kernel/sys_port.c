@@ -1,0 +1,220 @@
+/*
+ * The kernel's own MIG server: messages sent to a task's kernel port
+ * (reference 1.11).  Each request is checked the way a MIG server checks
+ * it (exact size, simple, every type descriptor) and answered on its reply
+ * port with id + 100: RetCode, then the out-arguments on success, or just
+ * the death_pill_t shape on failure.  Decode everything, then act.
+ */
+#include <string.h>
+
+#include <mach/mig_errors.h>
+#include "kernel.h"
+
+#define HDR ((uint32_t)sizeof(msg_header_t))
+#define ARG ((uint32_t)(sizeof(msg_type_t) + 8))	/* descriptor + int, padded */
+#define OUT_MAX 8
+
+/* A cursor over a request's arguments or a reply's results. */
+struct mig {
+	const uint8_t *in;
+	uint32_t       in_len, in_pos;
+	int            bad;		/* an argument did not type-check */
+	int32_t        out[OUT_MAX];
+	uint32_t       out_type[OUT_MAX];
+	uint32_t       nout;
+};
+
+/* The next int-sized argument, which must be (type_name, 32, 1, inline). */
+static int32_t arg(struct mig *c, uint32_t type_name)
+{
+	uint32_t w;
+	int32_t v;
+
+	if (c->in_len - c->in_pos < ARG) {
+		c->bad = 1;
+		return 0;
+	}
+	memcpy(&w, c->in + c->in_pos, 4);
+	memcpy(&v, c->in + c->in_pos + sizeof(msg_type_t), 4);
+	c->in_pos += ARG;
+	if (w != notify_desc(type_name, 32))
+		c->bad = 1;
+	return v;
+}
+
+static void result(struct mig *c, uint32_t type_name, int32_t v)
+{
+	c->out_type[c->nout] = type_name;
+	c->out[c->nout++] = v;
+}
+
+static struct entry *lookup(struct ktask *t, int32_t name)
+{
+	return space_lookup(&t->space, name);
+}
+
+static int k_port_allocate(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	int32_t name = 0;
+	int r = port_allocate_in(k, &t->space, &name);
+
+	result(c, MSG_TYPE_PORT_NAME, name);
+	return r;
+}
+
+static int k_port_deallocate(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	port_drop_rights(k, e);
+	return KERN_SUCCESS;
+}
+
+static int k_port_set_backlog(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+	int32_t backlog = arg(c, MSG_TYPE_INTEGER_32);
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	if (!(e->type & RIGHT_RECEIVE))
+		return KERN_NOT_RECEIVER;
+	if (backlog < 1 || (uint32_t)backlog > k->backlog_max)
+		return KERN_INVALID_ARGUMENT;
+	uint32_t old = e->port->backlog;
+	e->port->backlog = (uint32_t)backlog;
+	if ((uint32_t)backlog > old)
+		msgq_wake_senders(k, e->port, (uint32_t)backlog - old);
+	return KERN_SUCCESS;
+}
+
+static int k_port_status(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+
+	(void)k;
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	int rcv = (e->type & RIGHT_RECEIVE) != 0;
+	result(c, MSG_TYPE_PORT_NAME, PORT_NULL);	/* TODO(#3): its set */
+	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->count : 0);
+	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->backlog : 0);
+	result(c, MSG_TYPE_BOOLEAN, (e->type & RIGHT_OWN) != 0);
+	result(c, MSG_TYPE_BOOLEAN, rcv);
+	return KERN_SUCCESS;
+}
+
+static int k_port_type(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+
+	(void)k;
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	result(c, MSG_TYPE_INTEGER_32, (int32_t)e->type);
+	return KERN_SUCCESS;
+}
+
+static int k_port_rename(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+	int32_t new_name = arg(c, MSG_TYPE_PORT_NAME);
+
+	(void)k;
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return space_rename(&t->space, e, new_name);
+}
+
+struct kcall {
+	int32_t  id;
+	uint32_t nargs;
+	int    (*fn)(struct kernel *k, struct ktask *t, struct mig *c);
+};
+
+/* The task kernel port's routines, by MIG id (subsystem mach, 2000). */
+static const struct kcall task_calls[] = {
+	{ 2074, 1, k_port_type },
+	{ 2075, 2, k_port_rename },
+	{ 2076, 0, k_port_allocate },
+	{ 2077, 1, k_port_deallocate },
+	{ 2078, 2, k_port_set_backlog },
+	{ 2079, 1, k_port_status },
+};
+
+static const struct kcall *find_call(const struct port *p, int32_t id)
+{
+	if (p->kotype != KOBJ_TASK)
+		return NULL;		/* TODO(#3): thread port routines */
+	for (size_t i = 0; i < sizeof task_calls / sizeof task_calls[0]; i++)
+		if (task_calls[i].id == id)
+			return &task_calls[i];
+	return NULL;
+}
+
+/* Build the reply kmsg for request m with status r and c's results. */
+static struct kmsg *make_reply(struct kernel *k, const struct kmsg *m,
+			       int r, const struct mig *c)
+{
+	uint32_t n = r == KERN_SUCCESS ? c->nout : 0;
+	uint32_t size = HDR + ARG * (1 + n);
+	struct kmsg *rm = kmsg_alloc(k, size);
+
+	if (rm == NULL)
+		return NULL;
+	memset(rm->body, 0, size - HDR);
+	for (uint32_t i = 0; i <= n; i++) {
+		uint32_t w = notify_desc(i ? c->out_type[i - 1] :
+					 MSG_TYPE_INTEGER_32, 32);
+		int32_t v = i ? c->out[i - 1] : r;
+		memcpy(rm->body + ARG * i, &w, 4);
+		memcpy(rm->body + ARG * i + sizeof(msg_type_t), &v, 4);
+	}
+	rm->hdr.msg_simple = 1;
+	rm->hdr.msg_size = size;
+	rm->hdr.msg_type = MSG_TYPE_NORMAL;
+	rm->hdr.msg_id = m->hdr.msg_id + 100;
+	rm->simple = 1;
+	return rm;
+}
+
+/*
+ * Serve request m, sent to a kernel port, and queue the reply on its
+ * reply port (SEND_ALWAYS).  Consumes m.  An unknown id gets MIG_BAD_ID,
+ * a malformed request MIG_BAD_ARGUMENTS; with no reply port the call is
+ * still made and its answer dropped.
+ */
+void kobject_dispatch(struct kernel *k, struct kmsg *m)
+{
+	const struct kcall *call = find_call(m->dest, m->hdr.msg_id);
+	struct mig c = { .in = m->body, .in_len = m->hdr.msg_size - HDR };
+	int r;
+
+	if (call == NULL)
+		r = MIG_BAD_ID;
+	else if (!m->simple || m->hdr.msg_size != HDR + ARG * call->nargs)
+		r = MIG_BAD_ARGUMENTS;
+	else
+		r = call->fn(k, m->dest->kobject, &c);
+	if (m->reply != NULL) {
+		struct kmsg *rm = make_reply(k, m, r, &c);
+		if (rm != NULL) {
+			rm->dest = m->reply;	/* the request's reference */
+			m->reply = NULL;
+			msgq_send_always(k, rm);
+		}
+	}
+	kmsg_destroy(k, m);
+}

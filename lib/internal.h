@@ -1,0 +1,43 @@
+/*
+ * libumach's private declarations.  Non-static internals are umach__*
+ * (libuv's uv__), so that nothing libumach exports clashes with the
+ * unprefixed globals of programs of the era (-fcommon).
+ */
+#ifndef UMACH_LIB_INTERNAL_H
+#define UMACH_LIB_INTERNAL_H
+
+#include <stdint.h>
+#include <mach.h>
+#include <umach/abi.h>
+
+/* What this process knows of its attachment (attach.c). */
+struct umach__conn {
+	int                   sock;		/* the kernel socket, or -1 */
+	int                   bell;		/* doorbell eventfd, or -1 */
+	struct umach_channel *chan;		/* mapped channel, or NULL */
+	int                   dead;		/* the kernel went away */
+	uint32_t              gen;		/* bumped at every attach */
+	struct umach_welcome  welcome;
+};
+extern struct umach__conn umach__conn;
+
+/* attach.c: attach if not yet attached.  Returns 0, or -1 (said why once). */
+int umach__ensure(void);
+
+/* region.c: this thread's slot, claiming one on first use; NULL if the
+ * task is not attached or all UMACH_SLOTS are taken. */
+struct umach_slot *umach__slot(void);
+void umach__slot_reset(void);
+
+/*
+ * Post the call whose request fields the caller filled in s, and wait for
+ * the kernel's answer.  Returns the kernel's status, or dead_status if
+ * the kernel died.  A signal interrupts the call only if `option` asks for
+ * it (SEND_INTERRUPT or RCV_INTERRUPT; reference 1.5).
+ */
+int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status);
+
+/* thread.c */
+port_t umach__thread_call(uint32_t call);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * Client stubs for the calls on a task's kernel port (reference 1.11):
+ * each is a MIG request with the real id, sent with msg_rpc to the task
+ * port on the thread's reply port, and its reply is checked in MIG's order
+ * (id, then size and types, then RetCode).  They are written by hand until
+ * umig generates them from a mach.defs (TODO(#4)).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_ARGS 6
+
+/* One int-sized argument: a descriptor and its value (LP64 rule B). */
+struct karg {
+	msg_type_t t;
+	int32_t    v;
+};
+
+struct kmsg_buf {
+	msg_header_t head;
+	struct karg  arg[MAX_ARGS];
+};
+
+static msg_type_t desc(unsigned int type_name)
+{
+	msg_type_t t;
+
+	memset(&t, 0, sizeof t);
+	t.msg_type_name = type_name;
+	t.msg_type_size = 32;
+	t.msg_type_number = 1;
+	t.msg_type_inline = 1;
+	return t;
+}
+
+static int desc_is(const msg_type_t *t, unsigned int type_name)
+{
+	msg_type_t want = desc(type_name);
+
+	return memcmp(t, &want, sizeof want) == 0;
+}
+
+/* Check a reply of nout results; returns its RetCode or a MIG error. */
+static kern_return_t check_reply(const struct kmsg_buf *m, int id,
+				 const unsigned int *out_types, int nout)
+{
+	if (m->head.msg_id != id + 100)
+		return MIG_REPLY_MISMATCH;
+	uint32_t full = sizeof(msg_header_t) + sizeof(struct karg) * (1 + nout);
+	uint32_t pill = sizeof(msg_header_t) + sizeof(struct karg);
+	if (!desc_is(&m->arg[0].t, MSG_TYPE_INTEGER_32))
+		return MIG_TYPE_ERROR;
+	if (m->head.msg_size == pill && m->arg[0].v != KERN_SUCCESS)
+		return m->arg[0].v;
+	if (m->head.msg_size != full || !m->head.msg_simple)
+		return MIG_TYPE_ERROR;
+	if (m->arg[0].v != KERN_SUCCESS)
+		return m->arg[0].v;
+	for (int i = 0; i < nout; i++)
+		if (!desc_is(&m->arg[1 + i].t, out_types[i]))
+			return MIG_TYPE_ERROR;
+	return KERN_SUCCESS;
+}
+
+/*
+ * Call routine `id` on kernel port `task` with nin int-sized arguments and
+ * nout int-sized results.  Returns KERN_SUCCESS with out[] filled, the
+ * kernel's KERN_* code, a MIG_* code, or the msg_rpc error.
+ */
+static kern_return_t kcall(task_t task, int id, const unsigned int *in_types,
+			   const int32_t *in, int nin,
+			   const unsigned int *out_types, int32_t *out, int nout)
+{
+	struct kmsg_buf m;
+
+	memset(&m, 0, sizeof m);
+	for (int i = 0; i < nin; i++) {
+		m.arg[i].t = desc(in_types[i]);
+		m.arg[i].v = in[i];
+	}
+	m.head.msg_simple = TRUE;
+	m.head.msg_size = sizeof(msg_header_t) + sizeof(struct karg) * nin;
+	m.head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
+	m.head.msg_remote_port = task;
+	m.head.msg_local_port = mig_get_reply_port();
+	m.head.msg_id = id;
+	msg_return_t r = msg_rpc(&m.head, MSG_OPTION_NONE, sizeof m, 0, 0);
+	if (r == RCV_INVALID_PORT)
+		mig_dealloc_reply_port();
+	if (r != RPC_SUCCESS)
+		return r;
+	kern_return_t kr = check_reply(&m, id, out_types, nout);
+	for (int i = 0; kr == KERN_SUCCESS && i < nout; i++)
+		out[i] = m.arg[1 + i].v;
+	return kr;
+}
+
+#define NAME MSG_TYPE_PORT_NAME
+#define INT  MSG_TYPE_INTEGER_32
+#define BOOL MSG_TYPE_BOOLEAN
+
+kern_return_t port_allocate(task_t task, port_name_t *name)
+{
+	static const unsigned int ot[] = { NAME };
+	int32_t out[1];
+	kern_return_t r = kcall(task, 2076, NULL, NULL, 0, ot, out, 1);
+
+	if (r == KERN_SUCCESS)
+		*name = out[0];
+	return r;
+}
+
+kern_return_t port_deallocate(task_t task, port_name_t name)
+{
+	static const unsigned int it[] = { NAME };
+
+	return kcall(task, 2077, it, &name, 1, NULL, NULL, 0);
+}
+
+kern_return_t port_set_backlog(task_t task, port_name_t name, int backlog)
+{
+	static const unsigned int it[] = { NAME, INT };
+	int32_t in[] = { name, backlog };
+
+	return kcall(task, 2078, it, in, 2, NULL, NULL, 0);
+}
+
+kern_return_t port_status(task_t task, port_name_t name,
+			  port_set_name_t *enabled, int *num_msgs,
+			  int *backlog, boolean_t *ownership,
+			  boolean_t *receive_rights)
+{
+	static const unsigned int it[] = { NAME };
+	static const unsigned int ot[] = { NAME, INT, INT, BOOL, BOOL };
+	int32_t out[5];
+	kern_return_t r = kcall(task, 2079, it, &name, 1, ot, out, 5);
+
+	if (r != KERN_SUCCESS)
+		return r;
+	*enabled = out[0];
+	*num_msgs = out[1];
+	*backlog = out[2];
+	*ownership = out[3];
+	*receive_rights = out[4];
+	return r;
+}
+
+kern_return_t port_type(task_t task, port_name_t name, port_type_t *ptype)
+{
+	static const unsigned int it[] = { NAME };
+	static const unsigned int ot[] = { INT };
+	int32_t out[1];
+	kern_return_t r = kcall(task, 2074, it, &name, 1, ot, out, 1);
+
+	if (r == KERN_SUCCESS)
+		*ptype = out[0];
+	return r;
+}
+
+kern_return_t port_rename(task_t task, port_name_t old_name,
+			  port_name_t new_name)
+{
+	static const unsigned int it[] = { NAME, NAME };
+	int32_t in[] = { old_name, new_name };
+
+	return kcall(task, 2075, it, in, 2, NULL, NULL, 0);
+}
