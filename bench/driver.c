@@ -25,7 +25,10 @@
 #define STAMP_MAGIC 0x756d6163u      /* "umac" */
 #define FLAG_REPLY 1u                /* the server must answer this one */
 #define FLAG_STOP 2u                 /* the server exits after answering */
-#define WATCHDOG_S 60u               /* no measurement takes this long */
+#define WATCHDOG_S 60                 /* no progress for this long: hung */
+#define WATCHDOG_EVERY 4096u           /* messages between re-arming it */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Touched by the signal handlers: only the parent's copy means anything. */
 static pid_t driver_pid;
@@ -57,8 +60,8 @@ static void on_signal(int sig)
 	if (getpid() != driver_pid)
 		_exit(1);   /* a child between fork and its own handlers */
 	if (sig == SIGALRM)
-		say("bench: no progress for 60 s: a message was lost or a peer "
-		    "hung; ending the run\n");
+		say("bench: no progress for " STR(WATCHDOG_S) " s: a message "
+		    "was lost or a peer hung; ending the run\n");
 	else
 		say("bench: interrupted; ending the server and daemons\n");
 	cleanup_now();
@@ -230,6 +233,8 @@ static enum bench_status client_rtt(const struct bench_peer *peer, void *ctx,
 		uint64_t t1 = now_ns();
 		if (i >= warm_n)
 			out_us[i - warm_n] = (double)(t1 - t0) / 1000.0;
+		if (i % WATCHDOG_EVERY == 0)
+			alarm(WATCHDOG_S);
 	}
 	buf_free(req);
 	buf_free(rep);
@@ -255,6 +260,8 @@ static enum bench_status client_stream(const struct bench_peer *peer,
 		st = client_one(peer, ctx, req, rep, job, i, flags);
 		if (i + 1 == warm_n)
 			t0 = now_ns();
+		if (i % WATCHDOG_EVERY == 0)
+			alarm(WATCHDOG_S);
 	}
 	*out_s = (double)(now_ns() - t0) / 1e9;
 	buf_free(req);
@@ -397,8 +404,9 @@ enum bench_status bench_measure(struct bench_row *row, enum bench_test test,
 	void *ctx = NULL;
 	job_init(&m.job, test, warm_n + n);
 	if (test == BENCH_TEST_RTT) {
+		size_t done = (size_t)row->rtt_median_us.runs;
 		row->rtt_per_run = n;
-		m.rtt_us = row->rtt_pool_us + (size_t)row->rtt_median_us.runs * n;
+		m.rtt_us = row->rtt_pool_us + done * n;
 	}
 	bench_set_current(row->slug);
 	/* Unpinned, so that a daemon started by setup stays unpinned. */
@@ -427,6 +435,9 @@ enum bench_status bench_measure(struct bench_row *row, enum bench_test test,
 void bench_driver_init(void)
 {
 	driver_pid = getpid();
+	/* A peer gone mid-write must fail the run with a message and the
+	 * cleanup, not kill the driver silently. */
+	signal(SIGPIPE, SIG_IGN);
 	sched_getaffinity(0, sizeof original_cpus, &original_cpus);
 	signals_install();
 }

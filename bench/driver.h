@@ -29,7 +29,7 @@
 enum bench_status {
 	BENCH_OK = 0,
 	BENCH_ERR = 1,  /* the mechanism failed: the whole run fails */
-	BENCH_SKIP = 2, /* setup only: this machine lacks something; row skipped */
+	BENCH_SKIP = 2, /* setup only: the machine lacks something; skip row */
 };
 
 enum bench_test { BENCH_TEST_RTT, BENCH_TEST_ONEWAY, BENCH_TEST_BW };
@@ -71,28 +71,29 @@ struct bench_peer {
 	const char *slug;     /* short name: --peers, file names, the plot */
 	const char *label;    /* the row's name in the table */
 	unsigned tests;       /* BENCH_TEST_BIT()s of the tests it can run */
-	const void *variant;  /* peer-private: lets one file serve several rows */
+	const void *variant;  /* peer-private: one file, several rows */
 
-	/* Parent, once per measurement.  Allocates *out_ctx (teardown frees it),
-	 * creates the channel, starts any daemon.  May block briefly. */
+	/* Parent, once per measurement.  Allocates *out_ctx (teardown frees
+	 * it), creates the channel, starts any daemon.  May block briefly. */
 	enum bench_status (*setup)(const struct bench_peer *self,
 	                           const struct bench_job *job, void **out_ctx);
 	/* In each process after the fork: close the other side's ends, connect.
 	 * The server is "ready" when attach returns; only then does the client
 	 * send.  */
 	enum bench_status (*attach)(void *ctx, enum bench_side side);
-	/* Client: send one request that gets no reply.  May block (full queue).*/
+	/* Client: send one request that gets no reply; may block when full. */
 	enum bench_status (*send)(void *ctx, const void *buf, size_t len);
 	/* Client: send one request and block for its reply of rep_len bytes. */
 	enum bench_status (*call)(void *ctx, const void *req, size_t req_len,
 	                          void *rep, size_t rep_len);
-	/* Server: block for the next request, of exactly len bytes, into buf. */
+	/* Server: block for the next request, exactly len bytes, into buf. */
 	enum bench_status (*recv)(void *ctx, void *buf, size_t len);
 	/* Server: answer the request recv returned last. */
 	enum bench_status (*reply)(void *ctx, const void *buf, size_t len);
 	/* In each process, after its loop, success or not. */
 	void (*detach)(void *ctx, enum bench_side side);
-	/* Parent, after the server was reaped: stop daemons, remove names, free.*/
+	/* Parent, after the server was reaped: stop daemons, remove names,
+	 * free the context. */
 	void (*teardown)(void *ctx);
 	/* Called from a signal handler (Ctrl-C, watchdog) instead of teardown:
 	 * must be async-signal-safe (kill by pid, waitpid, unlink, close; no

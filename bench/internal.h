@@ -26,7 +26,7 @@ struct bench_cell {
 struct bench_row {
 	const struct bench_peer *peer;
 	enum bench_place place;
-	unsigned tests;               /* BENCH_TEST_BIT()s measured in this row */
+	unsigned tests;               /* BENCH_TEST_BIT()s measured here */
 	char name[128];               /* label plus placement suffix */
 	char slug[64];                /* slug plus placement, for file names */
 	struct bench_cell rtt_median_us, rtt_p99_us;
@@ -43,6 +43,7 @@ struct bench_meta {
 	int rounds;
 	unsigned long rtt_warm, rtt_n, oneway_warm, oneway_n, bw_warm, bw_n;
 	double seconds;               /* wall time of the whole run */
+	double clock_ns, syscall_ns;  /* clock_gettime, getppid: ns per call */
 };
 
 /* driver.c */

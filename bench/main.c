@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,10 +108,11 @@ static void list_peers(void)
 static int options_parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"quick", 0, 0, 'q'}, {"rounds", 1, 0, 'r'}, {"peers", 1, 0, 'p'},
-		{"tests", 1, 0, 't'}, {"place", 1, 0, 'P'}, {"out", 1, 0, 'o'},
-		{"dat-dir", 1, 0, 'd'}, {"commit", 1, 0, 'c'}, {"list", 0, 0, 'l'},
-		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"quick", 0, 0, 'q'},  {"rounds", 1, 0, 'r'},
+		{"peers", 1, 0, 'p'},  {"tests", 1, 0, 't'},
+		{"place", 1, 0, 'P'},  {"out", 1, 0, 'o'},
+		{"dat-dir", 1, 0, 'd'}, {"commit", 1, 0, 'c'},
+		{"list", 0, 0, 'l'},   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c, quick = 0, rounds = 3, bad = 0;
 	*o = (struct options){.tests = BENCH_TESTS_ALL,
 	                      .out_md = "bench/results/latest.md",
@@ -120,8 +122,10 @@ static int options_parse(int argc, char **argv, struct options *o)
 		case 'q': quick = 1; break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'p': o->peers = optarg; break;
-		case 't': bad |= parse_list(optarg, test_names, &o->tests); break;
-		case 'P': bad |= parse_list(optarg, place_names, &o->places); break;
+		case 't': bad |= parse_list(optarg, test_names, &o->tests);
+			  break;
+		case 'P': bad |= parse_list(optarg, place_names, &o->places);
+			  break;
 		case 'o': o->out_md = optarg; break;
 		case 'd': o->dat_dir = optarg; break;
 		case 'c': o->commit = optarg; break;
@@ -172,12 +176,31 @@ static int row_add(struct bench_row *rows, int nrows,
 	snprintf(row->slug, sizeof row->slug, "%s-%s", place_names[place],
 	         peer->slug);
 	if (tests & BENCH_TEST_BIT(BENCH_TEST_RTT)) {
-		row->rtt_pool_us = calloc((size_t)o->rounds * o->n[BENCH_TEST_RTT],
-		                          sizeof(double));
+		size_t n = (size_t)o->rounds * o->n[BENCH_TEST_RTT];
+		row->rtt_pool_us = calloc(n, sizeof(double));
 		if (!row->rtt_pool_us)
 			return -1;
 	}
 	return 0;
+}
+
+/* Add every selected peer that can run some of `want` at `place`. */
+static int rows_add_place(const struct options *o, struct bench_row *rows,
+                          int nrows, enum bench_place place, unsigned want)
+{
+	for (int s = 0; bench_peer_sets[s]; s++) {
+		for (int i = 0; bench_peer_sets[s][i]; i++) {
+			const struct bench_peer *p = bench_peer_sets[s][i];
+			unsigned tests = want & p->tests;
+			if (!tests || !slug_selected(o->peers, p->slug))
+				continue;
+			if (nrows == MAX_ROWS ||
+			    row_add(rows, nrows, p, place, tests, o) < 0)
+				return -1;
+			nrows++;
+		}
+	}
+	return nrows;
 }
 
 /* Rows grouped by placement, so each ratio compares within one group. */
@@ -193,19 +216,10 @@ static int rows_build(const struct options *o, struct bench_row *rows)
 			bench_note("@split-cpus rows skipped: only one CPU.");
 			continue;
 		}
-		for (int s = 0; bench_peer_sets[s]; s++) {
-			for (int i = 0; bench_peer_sets[s][i]; i++) {
-				const struct bench_peer *p = bench_peer_sets[s][i];
-				unsigned tests = want & p->tests;
-				if (!tests || !slug_selected(o->peers, p->slug) ||
-				    nrows == MAX_ROWS)
-					continue;
-				if (row_add(rows, nrows, p, (enum bench_place)place,
-				            tests, o) < 0)
-					return -1;
-				nrows++;
-			}
-		}
+		nrows = rows_add_place(o, rows, nrows, (enum bench_place)place,
+		                       want);
+		if (nrows < 0)
+			return -1;
 	}
 	return nrows;
 }
@@ -221,32 +235,38 @@ static void progress(const struct bench_row *row, int test, int round)
 	        unit[test]);
 }
 
+/* One round of one row: each of its tests once. */
+static enum bench_status run_row(const struct options *o,
+                                 struct bench_row *row, int round)
+{
+	for (int t = 0; t < 3 && !row->skipped; t++) {
+		if (!(row->tests & BENCH_TEST_BIT(t)))
+			continue;
+		enum bench_status st = bench_measure(row, (enum bench_test)t,
+		                                     o->warm[t], o->n[t]);
+		if (st == BENCH_SKIP) {
+			row->skipped = 1;
+			bench_note("%s: skipped (see the run's messages).",
+			           row->name);
+		} else if (st != BENCH_OK) {
+			fprintf(stderr, "bench: %s %s failed in round %d\n",
+			        row->name, test_names[t], round + 1);
+			return BENCH_ERR;
+		} else {
+			progress(row, t, round);
+		}
+	}
+	return BENCH_OK;
+}
+
 /* Round r runs every row's tests once.  Stops at the first failure. */
 static enum bench_status run_rounds(const struct options *o,
                                     struct bench_row *rows, int nrows)
 {
-	for (int r = 0; r < o->rounds; r++) {
-		for (int i = 0; i < nrows; i++) {
-			for (int t = 0; t < 3 && !rows[i].skipped; t++) {
-				if (!(rows[i].tests & BENCH_TEST_BIT(t)))
-					continue;
-				enum bench_status st = bench_measure(
-					&rows[i], (enum bench_test)t, o->warm[t], o->n[t]);
-				if (st == BENCH_SKIP) {
-					rows[i].skipped = 1;
-					bench_note("%s: skipped (see the run's "
-					           "messages).", rows[i].name);
-				} else if (st != BENCH_OK) {
-					fprintf(stderr, "bench: %s %s failed in round "
-					        "%d\n", rows[i].name, test_names[t],
-					        r + 1);
-					return BENCH_ERR;
-				} else {
-					progress(&rows[i], t, r);
-				}
-			}
-		}
-	}
+	for (int r = 0; r < o->rounds; r++)
+		for (int i = 0; i < nrows; i++)
+			if (run_row(o, &rows[i], r) != BENCH_OK)
+				return BENCH_ERR;
 	return BENCH_OK;
 }
 
@@ -267,6 +287,29 @@ static void cpu_model(char *out, size_t size)
 		fclose(f);
 }
 
+/* ns per clock_gettime (what = 0) or getppid system call (what = 1):
+ * the best of 3 runs of 200,000, to compare machines with peers.md. */
+static double ns_per_call(int what)
+{
+	struct timespec ts, t0, t1;
+	double best = 1e9;
+	for (int run = 0; run < 3; run++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < 200000; i++) {
+			if (what)
+				syscall(SYS_getppid);
+			else
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+		            (double)(t1.tv_nsec - t0.tv_nsec);
+		if (ns / 200000 < best)
+			best = ns / 200000;
+	}
+	return best;
+}
+
 static void meta_fill(struct bench_meta *m, const struct options *o,
                       double seconds)
 {
@@ -285,6 +328,8 @@ static void meta_fill(struct bench_meta *m, const struct options *o,
 	m->rtt_warm = o->warm[0], m->rtt_n = o->n[0];
 	m->oneway_warm = o->warm[1], m->oneway_n = o->n[1];
 	m->bw_warm = o->warm[2], m->bw_n = o->n[2];
+	m->clock_ns = ns_per_call(0);
+	m->syscall_ns = ns_per_call(1);
 }
 
 /* mkdir -p for the directory part of path. */
@@ -331,8 +376,9 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	int nrows = rows_build(&o, rows);
 	if (nrows <= 0) {
-		fprintf(stderr, "bench: no rows selected (see --list)\n");
-		return 2;
+		fprintf(stderr, "bench: %s\n", nrows < 0 ? "out of memory or "
+		        "too many rows" : "no rows selected (see --list)");
+		return nrows < 0 ? 1 : 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	bench_driver_init();

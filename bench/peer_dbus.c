@@ -104,7 +104,8 @@ static enum bench_status address_read(struct dbus_ctx *c, int fd)
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, DAEMON_START_MS) <= 0)
 			break;
-		ssize_t n = read(fd, c->address + used, sizeof c->address - 1 - used);
+		size_t room = sizeof c->address - 1 - used;
+		ssize_t n = read(fd, c->address + used, room);
 		if (n <= 0)
 			break;
 		used += (size_t)n;
@@ -208,9 +209,10 @@ static DBusMessage *call_new(const char *method, const void *buf,
 {
 	DBusMessage *m = dbus_message_new_method_call(BUS_NAME, BUS_PATH,
 	                                              BUS_NAME, method);
+	int n = (int)len;
 	if (m && buf && !dbus_message_append_args(m, DBUS_TYPE_ARRAY,
-	                                          DBUS_TYPE_BYTE, &buf,
-	                                          (int)len, DBUS_TYPE_INVALID)) {
+	                                          DBUS_TYPE_BYTE, &buf, n,
+	                                          DBUS_TYPE_INVALID)) {
 		dbus_message_unref(m);
 		m = NULL;
 	}
@@ -311,8 +313,9 @@ static enum bench_status reply_send(struct dbus_ctx *c, DBusMessage *call,
 	DBusMessage *r = dbus_message_new_method_return(call);
 	dbus_bool_t ok = r != NULL;
 	if (ok && buf)
-		ok = dbus_message_append_args(r, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE,
-		                              &buf, (int)len, DBUS_TYPE_INVALID);
+		ok = dbus_message_append_args(r, DBUS_TYPE_ARRAY,
+		                              DBUS_TYPE_BYTE, &buf, (int)len,
+		                              DBUS_TYPE_INVALID);
 	if (ok)
 		ok = dbus_connection_send(c->conn, r, NULL);
 	if (r)

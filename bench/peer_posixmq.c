@@ -59,8 +59,8 @@ static void queue_shape(const struct bench_job *job, long *out_depth,
 	*out_piece = PIECE_BYTES;
 	if (bench_sysctl_raise("fs/mqueue/msgsize_max", PIECE_BYTES)) {
 		*out_piece = 8192;
-		bench_note("POSIX mq: fs.mqueue.msgsize_max could not be raised, "
-		           "so 1 MiB went as 8 KiB pieces.");
+		bench_note("POSIX mq: fs.mqueue.msgsize_max could not be "
+		           "raised, so 1 MiB went as 8 KiB pieces.");
 	}
 }
 
@@ -129,7 +129,7 @@ static enum bench_status pieces_recv(mqd_t q, size_t piece, char *bounce,
 			continue;
 		if (n != (ssize_t)chunk) {
 			bench_error("mq_receive: %s", n < 0 ? strerror(errno)
-			                                    : "wrong piece size");
+			                              : "wrong piece size");
 			return BENCH_ERR;
 		}
 		if (dst == bounce)

@@ -81,7 +81,8 @@ static enum bench_status records_send(struct sock_ctx *c, const char *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)chunk) {
-			bench_error("send: %s", n < 0 ? strerror(errno) : "short");
+			bench_error("send: %s",
+			            n < 0 ? strerror(errno) : "short");
 			return BENCH_ERR;
 		}
 		off += chunk;
@@ -99,8 +100,9 @@ static enum bench_status records_recv(struct sock_ctx *c, char *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)chunk) {
-			bench_error("recv: %s", n < 0 ? strerror(errno)
-			            : n == 0 ? "peer gone" : "wrong record size");
+			bench_error("recv: %s", n < 0  ? strerror(errno)
+			                        : n == 0 ? "peer gone"
+			                                 : "wrong record size");
 			return BENCH_ERR;
 		}
 		off += chunk;

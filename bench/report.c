@@ -152,7 +152,8 @@ static void write_row(FILE *out, const struct bench_row *rows, int nrows,
 {
 	const struct bench_row *pipe = reference(rows, nrows, "pipe", row);
 	const struct bench_row *dbus = reference(rows, nrows, "dbus", row);
-	char rtt[128], p99[128], ow[128], bw[128], r1[16], r2[16], r3[16], r4[16];
+	char rtt[128], p99[128], ow[128], bw[128];
+	char r1[16], r2[16], r3[16], r4[16];
 	fmt_cell(rtt, sizeof rtt, &row->rtt_median_us, UNIT_US);
 	fmt_p99(p99, sizeof p99, row);
 	fmt_cell(ow, sizeof ow, &row->oneway_msg_per_s, UNIT_RATE);
@@ -175,15 +176,16 @@ static void write_header(FILE *out, const struct bench_meta *m)
 	fprintf(out, "# IPC peers measured by `make bench`\n\n");
 	fprintf(out, "- **Date:** %s; **commit:** %s; whole run %.0f s.\n",
 	        m->date, m->commit, m->seconds);
-	fprintf(out, "- **Machine:** %ld CPUs, %s, kernel %s.\n", m->cpus,
-	        m->cpu, m->kernel);
+	fprintf(out, "- **Machine:** %ld CPUs, %s, kernel %s; "
+	        "clock_gettime %.1f ns, trivial system call (getppid) %.0f ns."
+	        "\n", m->cpus, m->cpu, m->kernel, m->clock_ns, m->syscall_ns);
 	fprintf(out, "- **Per run:** RTT %lu warm-up + %lu timed round trips of"
 	        " 64 B + 64 B; one-way %lu + %lu messages of 64 B; bandwidth"
 	        " %lu + %lu messages of 1 MiB.\n", m->rtt_warm, m->rtt_n,
 	        m->oneway_warm, m->oneway_n, m->bw_warm, m->bw_n);
 	fprintf(out, "- **%d interleaved rounds.** Each cell is the median "
-	        "[min–max] of the %d runs. RTT p99 is pooled over all %lu round"
-	        " trips; its [min–max] is that of the per-run p99s.\n",
+	        "[min–max] of the %d runs. RTT p99 is pooled over all %lu"
+	        " round trips; its [min–max] is that of the per-run p99s.\n",
 	        m->rounds, m->rounds, m->rtt_n * (unsigned long)m->rounds);
 	fprintf(out, "- **Ratios** divide medians by the pipe's (and, for RTT,"
 	        " D-Bus's) at the same placement: for RTT above 1 is slower,"

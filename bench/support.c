@@ -84,7 +84,7 @@ enum bench_status bench_read_full(int fd, void *buf, size_t len)
 			continue;
 		if (n <= 0) {
 			bench_error("read: %s", n < 0 ? strerror(errno)
-			                             : "end of file (peer gone)");
+			                        : "end of file (peer gone)");
 			return BENCH_ERR;
 		}
 		p += n;
