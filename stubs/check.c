@@ -106,8 +106,11 @@ static void inherit(struct umig_type *t, const struct umig_type *from)
 
 static void resolve_ref(struct checker *c, struct umig_type *t)
 {
-	const struct umig_type *to = find_in(c->spec->types, t->ref, t->seq);
+	const struct umig_type *to;
 
+	if (t->ref == NULL)
+		return;                 // a syntax error was reported already
+	to = find_in(c->spec->types, t->ref, t->seq);
 	if (to == NULL)
 		to = find_in(c->builtins, t->ref, t->seq);
 	if (to == NULL) {

@@ -666,9 +666,10 @@ static bool parse_routine(struct parser *p, enum umig_routine_kind kind)
 	if (kind == UMIG_R_FUNCTION) {
 		if (!expect_punct(p, ':', "':' and a return type after 'function'"))
 			return false;
-		r->ret = new_type(p, UMIG_T_REF, cur(p)->pos);
-		if (!expect_ident(p, "a return type", &r->ret->ref))
+		struct umig_type *ret = new_type(p, UMIG_T_REF, cur(p)->pos);
+		if (!expect_ident(p, "a return type", &ret->ref))
 			return false;
+		r->ret = ret;
 	}
 	return expect_punct(p, ';', "';' after the routine");
 }

@@ -502,6 +502,14 @@ START_TEST(test_parse_missing_semicolon_at_end_is_reported)
 }
 END_TEST
 
+START_TEST(test_parse_function_without_return_type_is_reported_once)
+{
+	front(HEAD "function f(p : port_t) : ;");
+	ck_assert_int_eq(diag.errors, 1);
+	ck_assert_reported("t.defs:3:26: error: expected a return type, found ';'");
+}
+END_TEST
+
 /* ---- Checker ---- */
 
 START_TEST(test_check_undefined_type_is_reported_at_its_use)
@@ -784,6 +792,7 @@ static Suite *umig_parse_suite(void)
 	tcase_add_test(ps, test_parse_identifier_at_top_level_is_an_error);
 	tcase_add_test(ps, test_parse_division_by_zero_is_an_error);
 	tcase_add_test(ps, test_parse_missing_semicolon_at_end_is_reported);
+	tcase_add_test(ps, test_parse_function_without_return_type_is_reported_once);
 	tcase_add_test(ck, test_check_undefined_type_is_reported_at_its_use);
 	tcase_add_test(ck, test_check_type_used_before_its_declaration_is_undefined);
 	tcase_add_test(ck, test_check_duplicate_routine_names_are_reported);
