@@ -14,16 +14,15 @@ BENCH_DEPS   :=
 BENCH_ARGS   ?=
 BENCH_COMMIT  = $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
-# umach rows (driver.h, "HOW TO ADD A PEER"): built once bench/umach_peer.c
-# and libumach exist.  LIBUMACH is lib/lib.mk's name for the library; the
-# default below is only a guess for before lib.mk defines it.
-LIBUMACH ?= $(BUILD)/lib/libumach.a
+# umach rows (driver.h, "HOW TO ADD A PEER"): built as soon as
+# bench/umach_peer.c exists and lib/lib.mk defines libumach (LIB_A).  Its
+# author adds what else the rows need (e.g. the umachd binary) to BENCH_DEPS.
 ifneq ($(wildcard bench/umach_peer.c),)
-ifneq ($(wildcard lib/*.c),)
+ifdef LIB_A
 BENCH_SRCS   += bench/umach_peer.c
 BENCH_CFLAGS += -DBENCH_HAVE_UMACH
-BENCH_LIBS   := $(LIBUMACH) $(BENCH_LIBS) -lpthread
-BENCH_DEPS   += $(LIBUMACH)
+BENCH_LIBS   := $(LIB_A) $(BENCH_LIBS) -lpthread
+BENCH_DEPS   += $(LIB_A)
 # main.c lists the umach rows only under BENCH_HAVE_UMACH: rebuild it when
 # the peer file appears.
 $(BUILD)/bench/main.o: bench/umach_peer.c

@@ -6,17 +6,20 @@
  * mechanism, and sends, receives and answers messages when told to.
  *
  * HOW TO ADD A PEER (this is how umach's rows plug in):
- *  1. Write bench/<name>_peer.c or bench/peer_<name>.c that defines one
- *     `const struct bench_peer` per table row and a NULL-terminated list of
- *     them, e.g.  const struct bench_peer *const bench_umach_peers[] =
- *     { &umach_rpc_peer, NULL };  Fill every hook (abort may be NULL if
- *     setup starts no process and creates no name).
- *  2. Declare the list below next to bench_os_peers, inside an #ifdef that
- *     the make fragment defines (umach's is BENCH_HAVE_UMACH), and add it to
- *     the list of lists in driver.c: bench_peer_sets[].
- *  3. In bench/bench.mk, add the source to BENCH_SRCS (umach's is already
- *     wired: bench/umach_peer.c is compiled, with -DBENCH_HAVE_UMACH and
- *     linked with libumach, as soon as the file exists).
+ *  1. Write one file, e.g. bench/umach_peer.c, that defines one
+ *     `const struct bench_peer` per table row (a unique slug, a label, the
+ *     tests it can run, every hook; abort may be NULL if setup starts no
+ *     process and creates no name) and a NULL-terminated list of them:
+ *       const struct bench_peer *const bench_umach_peers[] =
+ *               { &umach_rpc_peer, NULL };
+ *     A broker (umachd, like dbus-daemon in peer_dbus.c) is started by
+ *     setup, before the driver pins anything, and ended by pid in teardown
+ *     and abort.
+ *  2. For umach nothing else is needed: bench.mk compiles
+ *     bench/umach_peer.c with -DBENCH_HAVE_UMACH and links libumach as soon
+ *     as the file exists, and main.c's bench_peer_sets[] already includes
+ *     bench_umach_peers under that macro.  Any other list of rows is
+ *     declared below and added to bench_peer_sets[] the same way.
  * Nothing else changes: rounds, placements, stamps, the table, the ratio
  * columns, the .dat files and the plot pick the new rows up by themselves.
  */
