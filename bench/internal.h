@@ -44,6 +44,8 @@ struct bench_meta {
 	unsigned long rtt_warm, rtt_n, oneway_warm, oneway_n, bw_warm, bw_n;
 	double seconds;               /* wall time of the whole run */
 	double clock_ns, syscall_ns;  /* clock_gettime, getppid: ns per call */
+	double others_pct, steal_pct; /* CPU used by other processes, stolen
+	                               * by the host: % of all CPUs' time */
 };
 
 /* driver.c */
@@ -66,6 +68,12 @@ int bench_report_write_dat(const char *dir, const struct bench_row *rows,
                            int nrows);
 
 /* support.c */
+/* CPU time so far: all CPUs busy, stolen by the host, and used by this
+ * process and its reaped children; seconds.  For the report's noise line. */
+struct bench_cpu {
+	double busy_s, steal_s, ours_s, wall_s;
+};
+void bench_cpu_snapshot(struct bench_cpu *out);
 void bench_set_current(const char *slug);
 void bench_sysctl_restore(void);    /* async-signal-safe */
 int bench_note_count(void);

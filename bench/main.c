@@ -311,8 +311,10 @@ static double ns_per_call(int what)
 }
 
 static void meta_fill(struct bench_meta *m, const struct options *o,
-                      double seconds)
+                      const struct bench_cpu *a, const struct bench_cpu *b)
 {
+	double seconds = b->wall_s - a->wall_s;
+	double capacity_s = seconds * (double)sysconf(_SC_NPROCESSORS_ONLN);
 	struct utsname u;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -328,6 +330,9 @@ static void meta_fill(struct bench_meta *m, const struct options *o,
 	m->rtt_warm = o->warm[0], m->rtt_n = o->n[0];
 	m->oneway_warm = o->warm[1], m->oneway_n = o->n[1];
 	m->bw_warm = o->warm[2], m->bw_n = o->n[2];
+	double others_s = (b->busy_s - a->busy_s) - (b->ours_s - a->ours_s);
+	m->others_pct = others_s > 0 ? 100.0 * others_s / capacity_s : 0.0;
+	m->steal_pct = 100.0 * (b->steal_s - a->steal_s) / capacity_s;
 	m->clock_ns = ns_per_call(0);
 	m->syscall_ns = ns_per_call(1);
 }
@@ -370,7 +375,7 @@ int main(int argc, char **argv)
 	static struct bench_row rows[MAX_ROWS];
 	struct options o;
 	struct bench_meta meta;
-	struct timespec t0, t1;
+	struct bench_cpu cpu0, cpu1;
 	int rc = options_parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -382,14 +387,13 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	bench_driver_init();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bench_cpu_snapshot(&cpu0);
 	enum bench_status st = run_rounds(&o, rows, nrows);
 	bench_driver_fini();
 	if (st != BENCH_OK)
 		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	meta_fill(&meta, &o, (double)(t1.tv_sec - t0.tv_sec) +
-	                         (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	bench_cpu_snapshot(&cpu1);
+	meta_fill(&meta, &o, &cpu0, &cpu1);
 	if (write_outputs(&o, rows, nrows, &meta) < 0)
 		return 1;
 	for (int i = 0; i < nrows; i++)

@@ -176,6 +176,9 @@ static void write_header(FILE *out, const struct bench_meta *m)
 	fprintf(out, "# IPC peers measured by `make bench`\n\n");
 	fprintf(out, "- **Date:** %s; **commit:** %s; whole run %.0f s.\n",
 	        m->date, m->commit, m->seconds);
+	fprintf(out, "- **Noise:** other processes used %.0f %% of the "
+	        "machine's CPU time during the run, and the host stole %.1f %%."
+	        "\n", m->others_pct, m->steal_pct);
 	fprintf(out, "- **Machine:** %ld CPUs, %s, kernel %s; "
 	        "clock_gettime %.1f ns, trivial system call (getppid) %.0f ns."
 	        "\n", m->cpus, m->cpu, m->kernel, m->clock_ns, m->syscall_ns);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -148,4 +150,34 @@ void bench_sysctl_restore(void)
 		int i = --sysctl_count;
 		sysctl_write(sysctl_saved[i].path, sysctl_saved[i].original);
 	}
+}
+
+static double rusage_s(int who)
+{
+	struct rusage ru;
+	if (getrusage(who, &ru) < 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void bench_cpu_snapshot(struct bench_cpu *out)
+{
+	unsigned long long v[8] = {0};
+	struct timespec ts;
+	double tick = (double)sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+	*out = (struct bench_cpu){0};
+	/* cpu  user nice system idle iowait irq softirq steal */
+	if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+	                &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+	                &v[7]) == 8) {
+		out->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
+		out->steal_s = (double)v[7] / tick;
+	}
+	if (f)
+		fclose(f);
+	out->ours_s = rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	out->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
