@@ -51,6 +51,9 @@ void kernel_fini(struct kernel *k)
 {
 	while (k->tasks != NULL)
 		ktask_destroy(k, k->tasks);
+	if (k->name_port != NULL)
+		port_put(k, k->name_port);
+	k->name_port = NULL;
 	free(k->heap);
 	k->heap = NULL;
 }

@@ -183,6 +183,8 @@ struct kernel {
 	uint32_t      heap_len, heap_cap;
 	uint32_t      spin_us;			/* spin this long after work */
 	uint32_t      nhello;			/* attaches awaiting hello */
+	uint32_t      boot_role;		/* BOOT_*: who attaches now */
+	struct port  *name_port;		/* the name server's, or NULL */
 	int           stopping;
 	struct kstats stats;
 };
@@ -271,7 +273,13 @@ void ktask_destroy(struct kernel *k, struct ktask *t);
 struct ktask *ktask_by_id(struct kernel *k, uint64_t id);
 int ktask_service(struct kernel *k, struct ktask *t);
 
+/* boot.c */
+#define BOOT_NONE        0u
+#define BOOT_NAME_SERVER 1u
+void boot_name_server(struct kernel *k);
+
 /* loop.c */
+struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid);
 int loop_listen(struct kernel *k, const char *path);
 void loop_close(struct kernel *k);
 void kernel_forget_task(struct kernel *k, struct ktask *t);

@@ -180,28 +180,50 @@ static void welcome_fill(struct kernel *k, struct ktask *t,
 	wl->backlog_max = k->backlog_max;
 }
 
-/* Make the task behind a hello; w's fd becomes the task's socket. */
-static struct ktask *attach(struct kernel *k, int fd,
-			    const struct umach_hello *h)
+/*
+ * The name server port in t's space: the receive right for the name
+ * server itself (made now), a send right for everyone else.  Returns the
+ * name, or PORT_NULL if there is no name server.
+ */
+static int32_t name_server_for(struct kernel *k, struct ktask *t)
+{
+	struct entry *e;
+	int32_t name;
+
+	if (k->boot_role == BOOT_NAME_SERVER) {
+		if (port_allocate_in(k, &t->space, &name) != KERN_SUCCESS)
+			return PORT_NULL;
+		k->name_port = space_lookup(&t->space, name)->port;
+		port_get(k->name_port);
+		return name;
+	}
+	if (k->name_port == NULL || k->name_port->dead ||
+	    space_reserve(&t->space, 1) != KERN_SUCCESS)
+		return PORT_NULL;
+	e = space_insert(&t->space, k->name_port, PORT_TYPE_SEND, NULL);
+	return e ? e->name : PORT_NULL;
+}
+
+/* Make the task for a connected socket; fd becomes the task's socket. */
+static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
+			    const char *name)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	char name[UMACH_NAME_MAX];
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return NULL;
-	memcpy(name, h->name, sizeof name);
-	name[sizeof name - 1] = '\0';
-	struct ktask *t = ktask_create(k, cred.pid, cred.uid, name);
+	struct ktask *t = ktask_create(k, pid, cred.uid, name);
 	if (t == NULL)
 		return NULL;
 	t->w_bell = (struct watch){ .kind = W_DOORBELL, .task = t,
 		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
 	t->w_pid = (struct watch){ .kind = W_PIDFD, .task = t,
-		.fd = peer_pidfd(fd, cred.pid) };
+		.fd = peer_pidfd(fd, pid) };
 	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
 				    .version = UMACH_ABI_VERSION };
 	welcome_fill(k, t, &wl);
+	wl.name_server = name_server_for(k, t);
 	int fds[2] = { t->memfd, t->w_bell.fd };
 	if (t->w_bell.fd < 0 || watch_add(k, &t->w_bell, EPOLLIN) != 0 ||
 	    (t->w_pid.fd >= 0 && watch_add(k, &t->w_pid, EPOLLIN) != 0) ||
@@ -211,6 +233,25 @@ static struct ktask *attach(struct kernel *k, int fd,
 	}
 	close(t->memfd);
 	t->memfd = -1;
+	t->w_sock = (struct watch){ .kind = W_SOCK, .task = t, .fd = fd };
+	if (watch_add(k, &t->w_sock, EPOLLIN | EPOLLRDHUP) != 0) {
+		t->w_sock.fd = -1;
+		ktask_destroy(k, t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * Attach the process pid over fd, a socket the kernel made itself (a boot
+ * service): no hello is awaited.  Returns the task, or NULL with fd closed.
+ */
+struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid)
+{
+	struct ktask *t = attach(k, fd, pid, "umach-netnamed");
+
+	if (t == NULL)
+		close(fd);
 	return t;
 }
 
@@ -235,16 +276,15 @@ static void hello(struct kernel *k, struct watch *w)
 		close(fd);
 		return;
 	}
-	struct ktask *t = attach(k, fd, &h);
-	if (t == NULL) {
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	h.name[sizeof h.name - 1] = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    attach(k, fd, cred.pid, h.name) == NULL) {
 		wl.status = KERN_RESOURCE_SHORTAGE;
 		send_welcome(fd, &wl, NULL);
 		close(fd);
-		return;
 	}
-	t->w_sock = (struct watch){ .kind = W_SOCK, .task = t, .fd = fd };
-	if (watch_add(k, &t->w_sock, EPOLLIN | EPOLLRDHUP) != 0)
-		ktask_destroy(k, t);
 }
 
 /*

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 		loop_close(&k);
 		return 1;
 	}
+	signal(SIGCHLD, SIG_IGN);	/* boot services reap themselves */
+	boot_name_server(&k);
 	klog("serving %s (pid %d)", o.path, (int)getpid());
 	if (ready_fd >= 0) {
 		char c = 0;

@@ -7,6 +7,8 @@
  * child drops its parent's channel and attaches as a task of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +95,24 @@ static void adopt(const struct umach_welcome *wl)
 	vm_page_size = (vm_size_t)sysconf(_SC_PAGESIZE);
 }
 
+static int booted = -1;
+
+/*
+ * A service the kernel starts itself (the name server) inherits its end of
+ * a socketpair in $UMACH_KERNEL_FD and is welcomed without a hello.
+ */
+static int boot_fd(void)
+{
+	const char *e = getenv("UMACH_KERNEL_FD");
+
+	if (e == NULL)
+		return -1;
+	booted = atoi(e);
+	unsetenv("UMACH_KERNEL_FD");
+	fcntl(booted, F_SETFD, FD_CLOEXEC);
+	return booted;
+}
+
 /* Attach with attach_lock held.  Returns 0 or -1 after saying why. */
 static int attach_locked(void)
 {
@@ -104,11 +124,11 @@ static int attach_locked(void)
 
 	if (umach_socket_path(path, sizeof path) != 0)
 		return say_why("$UMACH_SOCKET", "path too long"), -1;
-	int s = connect_kernel(path);
-	if (s < 0)
+	int s = boot_fd();
+	if (s < 0 && (s = connect_kernel(path)) < 0)
 		return say_why(path, strerror(errno)), -1;
 	snprintf(h.name, sizeof h.name, "%s", task_name());
-	if (send(s, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h)
+	if (s != booted && send(s, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h)
 		err = errno;
 	else
 		err = recv_welcome(s, &wl, fds);
