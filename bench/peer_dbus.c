@@ -82,7 +82,13 @@ static enum bench_status config_write(struct dbus_ctx *c)
 static void daemon_exec(const struct dbus_ctx *c, int addr_fd, pid_t parent)
 {
 	char conf_arg[128], addr_arg[32];
+	sigset_t none;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The driver forks us with its signals blocked and SIGPIPE ignored;
+	 * both would survive exec. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	if (getppid() != parent)
 		_exit(127);
 	int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
