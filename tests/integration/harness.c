@@ -1,0 +1,193 @@
+/*
+ * The integration harness (harness.h).  The kernel runs from the build
+ * tree (UMACH_BUILD_DIR), so `make check-asan` tests the sanitized one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <servers/netname.h>
+#include "harness.h"
+
+static pid_t kernel_pid = -1;
+static char dir[64];
+static char sock[96];
+
+uint64_t harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int can_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int ok;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	ok = connect(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(s);
+	return ok;
+}
+
+void harness_start(const char *profile)
+{
+	char kpath[256], npath[256];
+
+	snprintf(dir, sizeof dir, "/tmp/umach-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof sock, "%s/k.sock", dir);
+	snprintf(kpath, sizeof kpath, "%s/umachd", UMACH_BUILD_DIR);
+	snprintf(npath, sizeof npath, "%s/umach-netnamed", UMACH_BUILD_DIR);
+	setenv("UMACH_SOCKET", sock, 1);
+	setenv("UMACH_NETNAMED", npath, 1);
+	kernel_pid = fork();
+	ck_assert_int_ge(kernel_pid, 0);
+	if (kernel_pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (getenv("UMACH_TEST_VERBOSE") == NULL)
+			dup2(devnull, 2);
+		execl(kpath, "umachd", "--foreground", "--profile", profile,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && !can_connect(); i++)
+		usleep(5000);
+	ck_assert_msg(can_connect(), "umachd did not start on %s", sock);
+	ck_assert_int_eq(umach_task_reattach(), KERN_SUCCESS);
+	/* The name server attaches at boot; wait until it answers. */
+	netname_name_t v;
+	ck_assert_int_eq(netname_version(name_server_port, v), KERN_SUCCESS);
+}
+
+pid_t harness_kernel_pid(void)
+{
+	return kernel_pid;
+}
+
+void harness_kill_kernel(void)
+{
+	if (kernel_pid > 0) {
+		kill(kernel_pid, SIGKILL);
+		harness_wait(kernel_pid, 5000);
+	}
+	kernel_pid = -1;
+}
+
+void harness_stop(void)
+{
+	if (kernel_pid > 0) {
+		kill(kernel_pid, SIGTERM);
+		if (harness_wait(kernel_pid, 5000) < 0)
+			harness_kill_kernel();
+	}
+	kernel_pid = -1;
+	unlink(sock);
+	rmdir(dir);
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n - 2;
+}
+
+int harness_fds(pid_t pid)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "/proc/%d/fd", (int)pid);
+	return count_dir(p);
+}
+
+int harness_maps(pid_t pid)
+{
+	char p[64], line[512];
+	int n = 0;
+
+	snprintf(p, sizeof p, "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+pid_t harness_spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+int harness_wait(pid_t pid, int timeout_ms)
+{
+	int st;
+
+	for (int waited = 0; waited <= timeout_ms; waited += 2) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+			       128 + WTERMSIG(st);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		usleep(2000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+port_t harness_lookup(const char *name)
+{
+	port_t p = PORT_NULL;
+
+	for (int i = 0; i < 400; i++) {
+		if (netname_look_up(name_server_port, "", (char *)name, &p) ==
+		    NETNAME_SUCCESS)
+			return p;
+		usleep(5000);
+	}
+	return PORT_NULL;
+}
+
+void msg64_init(struct msg64 *m, port_t dest, port_t reply, int id)
+{
+	memset(m, 0, sizeof *m);
+	m->h.msg_simple = TRUE;
+	m->h.msg_size = sizeof *m;
+	m->h.msg_type = MSG_TYPE_NORMAL;
+	m->h.msg_remote_port = dest;
+	m->h.msg_local_port = reply;
+	m->h.msg_id = id;
+	m->t.msg_type_name = MSG_TYPE_BYTE;
+	m->t.msg_type_size = 8;
+	m->t.msg_type_number = sizeof m->data;
+	m->t.msg_type_inline = TRUE;
+}
