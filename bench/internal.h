@@ -60,10 +60,17 @@ enum bench_status bench_measure(struct bench_row *row, enum bench_test test,
 void bench_driver_fini(void);
 
 /* report.c */
+/* The q-quantile (0..1) of n ascending values, interpolated; 0 if n = 0. */
 double bench_sorted_quantile(const double *sorted, size_t n, double q);
+/* Record one run's median and p99 from its row->rtt_per_run samples
+ * (which stay in place, unsorted, in row->rtt_pool_us).  Out of memory or
+ * rounds: the run is dropped from the cells, silently. */
 void bench_rtt_run_done(struct bench_row *row, const double *samples_us);
+/* Write the header, the table and the notes as Markdown to out. */
 void bench_report_write(FILE *out, const struct bench_row *rows, int nrows,
                         const struct bench_meta *meta);
+/* Write <dir>/rtt-<row slug>.dat for every row with RTT samples; the
+ * directory must exist.  0, or -1 after perror on the first failure. */
 int bench_report_write_dat(const char *dir, const struct bench_row *rows,
                            int nrows);
 
@@ -74,8 +81,12 @@ struct bench_cpu {
 	double busy_s, steal_s, ours_s, wall_s;
 };
 void bench_cpu_snapshot(struct bench_cpu *out);
+/* Name the row bench_error() prefixes; slug must outlive its use. */
 void bench_set_current(const char *slug);
-void bench_sysctl_restore(void);    /* async-signal-safe */
+/* Put back every sysctl bench_sysctl_raise changed, newest first; safe to
+ * call twice and from a signal handler. */
+void bench_sysctl_restore(void);
+/* The notes bench_note() collected, 0 <= i < bench_note_count(). */
 int bench_note_count(void);
 const char *bench_note_get(int i);
 

@@ -21,10 +21,10 @@ set linetype 8 lc rgb "#e377c2" dt 1
 set linetype cycle 8
 set output out
 set logscale x 10
-set xrange [0.5:2000]
+set xrange [0.5:10000]
 set yrange [0:1]
 set format x "%g"
-set xtics (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+set xtics (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 set ytics 0.25
 set mytics 5
 set grid xtics ytics mxtics
