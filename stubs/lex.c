@@ -9,6 +9,7 @@
 #include "umig.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,8 @@ static int peekc(const struct lexer *lx, size_t ahead)
 static void newline(struct lexer *lx)
 {
 	lx->i++;
-	lx->line++;
+	if (lx->line < INT_MAX)         // a marker may claim a huge line number
+		lx->line++;
 	lx->line_start = lx->i;
 }
 

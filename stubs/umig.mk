@@ -41,7 +41,8 @@ fuzz-umig: $(UMIG_FUZZ)
 $(UMIG_FUZZ): tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS) stubs/umig.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
-		-fsanitize=fuzzer,address,undefined -Istubs -o $@ \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Istubs -o $@ \
 		tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS)
 
 CLEAN_EXTRA += build-fuzz

@@ -196,6 +196,15 @@ START_TEST(test_lex_line_marker_sets_file_and_line)
 }
 END_TEST
 
+START_TEST(test_lex_line_numbers_stop_at_int_max)
+{
+	struct token_list t = lex("# 2147483647 \"f.defs\"\na\nb\n");
+
+	ck_assert_int_eq(t.v[0].pos.line, 2147483647);
+	ck_assert_int_eq(t.v[1].pos.line, 2147483647);
+}
+END_TEST
+
 START_TEST(test_lex_unterminated_comment_is_reported_where_it_starts)
 {
 	lex("a\n  /* never closed\n");
@@ -767,6 +776,7 @@ static Suite *umig_parse_suite(void)
 	tcase_add_test(lx, test_lex_string_and_import_file_names);
 	tcase_add_test(lx, test_lex_unterminated_string_is_an_error);
 	tcase_add_test(lx, test_lex_line_marker_sets_file_and_line);
+	tcase_add_test(lx, test_lex_line_numbers_stop_at_int_max);
 	tcase_add_test(lx, test_lex_unterminated_comment_is_reported_where_it_starts);
 	tcase_add_test(lx, test_lex_stray_character_is_reported_with_column);
 	tcase_add_test(lx, test_lex_unknown_directive_is_an_error);
