@@ -4,3 +4,13 @@ $(BUILD)/umach-netnamed: $(BUILD)/tasks/netname/netnamed.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 ALL_TARGETS += $(BUILD)/umach-netnamed
+
+$(BUILD)/examples/demo: $(BUILD)/tasks/demo/demo.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+ALL_TARGETS += $(BUILD)/examples/demo
+
+.PHONY: demo
+demo: all
+	$(BUILD)/umach run $(BUILD)/examples/demo

@@ -1,0 +1,12 @@
+# The command-line tools: umach (C) and umach-cc (a shell wrapper made
+# from umach-cc.in with the build tree's paths; `make install` writes one
+# with the installed paths).
+$(BUILD)/umach: $(BUILD)/tools/umach.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/umach-cc: tools/umach-cc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@INCDIR@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)|' $< > $@
+	chmod +x $@
+
+ALL_TARGETS += $(BUILD)/umach $(BUILD)/umach-cc
