@@ -9,12 +9,14 @@ DESTDIR ?=
 BUILD   := build
 
 WARN    := -Wall -Wextra -Werror
+# CFLAGS on the command line only sets optimisation and debug flags; what
+# the build needs is added with override, so it is never lost.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude
+override CFLAGS += -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude
 LDFLAGS ?=
 SAN     ?=
-CFLAGS  += $(SAN)
-LDFLAGS += $(SAN)
+override CFLAGS += $(SAN)
+override LDFLAGS += $(SAN)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
