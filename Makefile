@@ -58,6 +58,25 @@ check-asan:
 valgrind: all $(CHECK_BINS)
 	@UMACH_VALGRIND=1 CK_FORK=no sh tests/run-suites.sh $(CHECK_BINS)
 
+# Binaries, headers, libumach (static and shared), umach.pc and man pages.
+INSTALL_BIN := umachd umach-netnamed umach umig
+INSTALL_HDRS := $(shell cd include && find . -name '*.h')
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(addprefix $(BUILD)/,$(INSTALL_BIN)) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@INCDIR@|$(PREFIX)/include|' -e 's|@LIBDIR@|$(PREFIX)/lib|' \
+		tools/umach-cc.in > $(DESTDIR)$(PREFIX)/bin/umach-cc
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/umach-cc
+	cd include && for h in $(INSTALL_HDRS); do \
+		install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/$$h; done
+	install -m 644 $(BUILD)/libumach.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libumach.so $(DESTDIR)$(PREFIX)/lib/libumach.so.1
+	ln -sf libumach.so.1 $(DESTDIR)$(PREFIX)/lib/libumach.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' tools/umach.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/umach.pc
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
 clean:
 	rm -rf build build-asan $(CLEAN_EXTRA)
 
