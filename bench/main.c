@@ -113,7 +113,7 @@ static int options_parse(int argc, char **argv, struct options *o)
 		{"place", 1, 0, 'P'},  {"out", 1, 0, 'o'},
 		{"dat-dir", 1, 0, 'd'}, {"commit", 1, 0, 'c'},
 		{"list", 0, 0, 'l'},   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-	int c, quick = 0, rounds = 3, bad = 0;
+	int c, quick = 0, rounds = -1, bad = 0;  /* -1: not given */
 	*o = (struct options){.tests = BENCH_TESTS_ALL,
 	                      .out_md = "bench/results/latest.md",
 	                      .dat_dir = "build/bench", .commit = "unknown"};
@@ -134,8 +134,10 @@ static int options_parse(int argc, char **argv, struct options *o)
 		default: bad = 1;
 		}
 	}
-	o->rounds = rounds;
+	o->rounds = 3;
 	options_defaults(o, quick);
+	if (rounds != -1)
+		o->rounds = rounds;
 	if (bad || optind != argc || o->rounds < 1 ||
 	    o->rounds > BENCH_MAX_ROUNDS) {
 		usage(stderr);
