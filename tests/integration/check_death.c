@@ -98,6 +98,7 @@ START_TEST(test_kill_9_in_receive_notifies_senders_and_frees_everything)
 	ck_assert_int_ne(p, PORT_NULL);
 	usleep(50000);
 	ck_assert_int_gt(harness_fds(k), fds);
+	ck_assert_int_gt(harness_memfd_maps(k), 0);
 	kill(victim, SIGKILL);
 	ck_assert_int_eq(harness_wait(victim, 5000), 128 + SIGKILL);
 	expect_port_deleted(p);

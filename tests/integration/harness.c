@@ -23,6 +23,20 @@
 static pid_t kernel_pid = -1;
 static char dir[64];
 static char sock[96];
+static char klog[96];
+
+/* Copy the kernel's log to stderr, so a failing test shows it. */
+static void show_log(void)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(klog, "r");
+
+	while (f != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	if (f != NULL)
+		fclose(f);
+}
 
 uint64_t harness_now_ms(void)
 {
@@ -51,6 +65,7 @@ void harness_start(const char *profile)
 	snprintf(dir, sizeof dir, "/tmp/umach-test-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof sock, "%s/k.sock", dir);
+	snprintf(klog, sizeof klog, "%s/kernel.log", dir);
 	snprintf(kpath, sizeof kpath, "%s/umachd", UMACH_BUILD_DIR);
 	snprintf(npath, sizeof npath, "%s/umach-netnamed", UMACH_BUILD_DIR);
 	setenv("UMACH_SOCKET", sock, 1);
@@ -58,9 +73,9 @@ void harness_start(const char *profile)
 	kernel_pid = fork();
 	ck_assert_int_ge(kernel_pid, 0);
 	if (kernel_pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
+		int log = open(klog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (getenv("UMACH_TEST_VERBOSE") == NULL)
-			dup2(devnull, 2);
+			dup2(log, 2);
 		execl(kpath, "umachd", "--foreground", "--profile", profile,
 		      (char *)NULL);
 		_exit(127);
@@ -88,16 +103,28 @@ void harness_kill_kernel(void)
 	kernel_pid = -1;
 }
 
+/*
+ * Stop the kernel with SIGTERM.  It must exit 0: a sanitizer report or a
+ * leak found at exit (LeakSanitizer) makes it exit otherwise, and fails
+ * the test with the kernel's log.
+ */
 void harness_stop(void)
 {
+	int status = 0;
+
 	if (kernel_pid > 0) {
 		kill(kernel_pid, SIGTERM);
-		if (harness_wait(kernel_pid, 5000) < 0)
+		status = harness_wait(kernel_pid, 5000);
+		if (status < 0)
 			harness_kill_kernel();
 	}
 	kernel_pid = -1;
+	if (status != 0)
+		show_log();
 	unlink(sock);
+	unlink(klog);
 	rmdir(dir);
+	ck_assert_msg(status == 0, "umachd exited with %d", status);
 }
 
 static int count_dir(const char *path)
@@ -121,7 +148,7 @@ int harness_fds(pid_t pid)
 	return count_dir(p);
 }
 
-int harness_maps(pid_t pid)
+static int count_maps(pid_t pid, const char *only)
 {
 	char p[64], line[512];
 	int n = 0;
@@ -131,9 +158,27 @@ int harness_maps(pid_t pid)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof line, f) != NULL)
-		n++;
+		n += only == NULL || strstr(line, only) != NULL;
 	fclose(f);
 	return n;
+}
+
+/*
+ * Under AddressSanitizer the allocator maps arenas as it likes, so only the
+ * shared-memory mappings (the channels) can be compared with a baseline.
+ */
+int harness_maps(pid_t pid)
+{
+#ifdef __SANITIZE_ADDRESS__
+	return count_maps(pid, "/memfd:");
+#else
+	return count_maps(pid, NULL);
+#endif
+}
+
+int harness_memfd_maps(pid_t pid)
+{
+	return count_maps(pid, "/memfd:");
 }
 
 pid_t harness_spawn(int (*fn)(void *), void *arg)

@@ -24,9 +24,11 @@ void harness_stop(void);
 pid_t harness_kernel_pid(void);
 void harness_kill_kernel(void);
 
-/* Open fds and mapping lines of process pid, from /proc. */
+/* Open fds, mapping lines (only the memfd ones under ASan) and memfd
+ * mapping lines of process pid, from /proc. */
 int harness_fds(pid_t pid);
 int harness_maps(pid_t pid);
+int harness_memfd_maps(pid_t pid);
 
 /* Run fn(arg) as a task in a child process; it exits with fn's result. */
 pid_t harness_spawn(int (*fn)(void *), void *arg);
