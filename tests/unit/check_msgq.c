@@ -800,6 +800,46 @@ START_TEST(test_msgq_rpc_sends_then_receives_the_reply_on_the_reply_port)
 }
 END_TEST
 
+START_TEST(test_msgq_rpc_blocked_on_a_full_queue_goes_on_to_its_receive_half)
+{
+	int32_t ar;
+	struct kt_msg m;
+
+	ck_assert_int_eq(kt_trap(a, 0, UMACH_CALL_THREAD_REPLY, &ar),
+			 KERN_SUCCESS);
+	fill(8);
+	kt_msg_init(&m, ap, ar, 500);
+	kt_msg_int(&m, 9);
+	ck_assert_int_eq(kt_rpc(a, 0, &m, 0, UMACH_MSG_BUF, 0), KT_BLOCKED);
+	ck_assert_int_eq(rcv(0), RCV_SUCCESS);		/* room: send half done */
+	ck_assert_int_eq(kt_status(a, 0), KT_BLOCKED);	/* now receiving */
+	ck_assert_ptr_eq(space_lookup(&a->space, ar)->port->receivers.head,
+			 &a->act[0]);
+	kt_msg_init(&m, kt_give_send(a, ar, b), PORT_NULL, 600);
+	kt_msg_int(&m, 10);
+	ck_assert_int_eq(kt_send(b, 1, &m, 0, 0), SEND_SUCCESS);
+	ck_assert_int_eq(kt_status(a, 0), RPC_SUCCESS);
+	ck_assert_int_eq(kt_rcv_int(a, 0), 10);
+}
+END_TEST
+
+START_TEST(test_msgq_rpc_with_timeout_and_notify_caches_then_receives)
+{
+	int32_t ar;
+	struct kt_msg m;
+
+	ck_assert_int_eq(kt_trap(a, 0, UMACH_CALL_THREAD_REPLY, &ar),
+			 KERN_SUCCESS);
+	fill(8);
+	kt_msg_init(&m, ap, ar, 500);
+	ck_assert_int_eq(kt_rpc(a, 0, &m, SEND_TIMEOUT | SEND_NOTIFY,
+				UMACH_MSG_BUF, 0), KT_BLOCKED);
+	ck_assert_uint_eq(kt_queued(b, bp), 9);	/* cached at once (0 ms) */
+	ck_assert_ptr_eq(space_lookup(&a->space, ar)->port->receivers.head,
+			 &a->act[0]);
+}
+END_TEST
+
 START_TEST(test_msgq_rpc_with_a_send_error_ends_the_call)
 {
 	int32_t ar;
@@ -1031,6 +1071,8 @@ static Suite *msgq_suite(void)
 	tcase_add_test(tc, test_msgq_a_simple_message_s_port_names_pass_as_plain_ints);
 	tcase_add_test(tc, test_msgq_queued_port_items_are_released_when_the_port_dies);
 	tcase_add_test(tc, test_msgq_rpc_sends_then_receives_the_reply_on_the_reply_port);
+	tcase_add_test(tc, test_msgq_rpc_blocked_on_a_full_queue_goes_on_to_its_receive_half);
+	tcase_add_test(tc, test_msgq_rpc_with_timeout_and_notify_caches_then_receives);
 	tcase_add_test(tc, test_msgq_rpc_with_a_send_error_ends_the_call);
 	tcase_add_test(tc, test_msgq_rpc_receive_half_reports_rcv_errors);
 	tcase_add_test(tc, test_msgq_rpc_with_port_default_sends_without_a_reply_port);
