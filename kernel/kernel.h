@@ -238,6 +238,7 @@ void msgq_send_always(struct kernel *k, struct kmsg *m);
 int msgq_receive(struct kernel *k, struct act *a);
 struct kmsg *msgq_dequeue(struct kernel *k, struct port *p);
 void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n);
+void msgq_fail_receivers(struct kernel *k, struct port *p, struct space *s);
 void waitq_remove(struct waitq *q, struct act *a);
 
 /* notify.c */
@@ -264,7 +265,7 @@ void sys_thread_self(struct kernel *k, struct act *a);
 void sys_thread_reply(struct kernel *k, struct act *a);
 void sys_slot_release(struct kernel *k, struct act *a);
 void act_release_ports(struct kernel *k, struct act *a);
-void kobject_dispatch(struct kernel *k, struct kmsg *m);
+int kobject_dispatch(struct kernel *k, struct kmsg *m);
 
 /* ktask.c */
 struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,

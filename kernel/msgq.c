@@ -32,13 +32,16 @@ static void enqueue(struct port *p, struct kmsg *m)
 	p->count++;
 }
 
+static int receive_from(struct kernel *k, struct act *a, struct port *p);
+
 /* Satisfy as many blocked receivers of p as there are messages for. */
 static void deliver(struct kernel *k, struct port *p)
 {
 	while (p->qhead != NULL && p->receivers.head != NULL) {
 		struct act *a = p->receivers.head;
 		act_unblock(k, a);
-		msgq_receive(k, a);
+		/* the receiver waits on the port, whatever its name is now */
+		receive_from(k, a, p);
 	}
 }
 
@@ -127,10 +130,8 @@ int msgq_send(struct kernel *k, struct act *a, struct kmsg *m)
 {
 	struct port *p = m->dest;
 
-	if (p->kobject != NULL) {
-		kobject_dispatch(k, m);
-		return SEND_SUCCESS;
-	}
+	if (p->kobject != NULL)
+		return kobject_dispatch(k, m);
 	if (p->dead) {
 		kmsg_destroy(k, m);
 		return SEND_INVALID_PORT;
@@ -223,6 +224,23 @@ static int receive_from(struct kernel *k, struct act *a, struct port *p)
 	k->stats.msgs_received++;
 	act_complete(k, a, RCV_SUCCESS);
 	return RCV_SUCCESS;
+}
+
+/*
+ * Space s lost its receive right to p while it still holds the port
+ * (reverted or given away): its threads blocked on p fail with
+ * RCV_INVALID_PORT, as they would on a name they no longer hold.
+ */
+void msgq_fail_receivers(struct kernel *k, struct port *p, struct space *s)
+{
+	struct act *a = p->receivers.head;
+
+	while (a != NULL) {
+		struct act *next = a->wnext;
+		if (&a->task->space == s)
+			act_abort(k, a, RCV_INVALID_PORT);
+		a = next;
+	}
 }
 
 /*

@@ -90,8 +90,10 @@ void port_drop_rights(struct kernel *k, struct entry *e)
 
 	port_get(p);
 	space_remove(s, e);
-	if (type & RIGHT_RECEIVE)
+	if (type & RIGHT_RECEIVE) {
 		p->receiver = NULL;
+		msgq_fail_receivers(k, p, s);
+	}
 	if (type & RIGHT_OWN)
 		p->owner = NULL;
 	if (!p->dead && (type & (RIGHT_RECEIVE | RIGHT_OWN))) {

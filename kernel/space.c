@@ -68,9 +68,9 @@ int space_reserve(struct space *s, uint32_t n)
 static int32_t next_free_name(struct space *s)
 {
 	for (;;) {
-		int32_t name = s->next_name++;
-		if (s->next_name <= 0)
-			s->next_name = 1;
+		int32_t name = s->next_name;
+		/* wrap from INT32_MAX to 1 without signed overflow */
+		s->next_name = name == INT32_MAX ? 1 : name + 1;
 		if (name > 0 && hmap_get(&s->by_name, name_key(name)) == NULL)
 			return name;
 	}

@@ -164,16 +164,15 @@ static const struct kcall *find_call(const struct port *p, int32_t id)
 	return NULL;
 }
 
-/* Build the reply kmsg for request m with status r and c's results. */
-static struct kmsg *make_reply(struct kernel *k, const struct kmsg *m,
-			       int r, const struct mig *c)
+#define REPLY_MAX (HDR + ARG * (1 + OUT_MAX))
+
+/* Fill rm, allocated at REPLY_MAX, as the reply to m with r and c's results. */
+static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
+		       const struct mig *c)
 {
 	uint32_t n = r == KERN_SUCCESS ? c->nout : 0;
 	uint32_t size = HDR + ARG * (1 + n);
-	struct kmsg *rm = kmsg_alloc(k, size);
 
-	if (rm == NULL)
-		return NULL;
 	memset(rm->body, 0, size - HDR);
 	for (uint32_t i = 0; i <= n; i++) {
 		uint32_t w = notify_desc(i ? c->out_type[i - 1] :
@@ -187,34 +186,39 @@ static struct kmsg *make_reply(struct kernel *k, const struct kmsg *m,
 	rm->hdr.msg_type = MSG_TYPE_NORMAL;
 	rm->hdr.msg_id = m->hdr.msg_id + 100;
 	rm->simple = 1;
-	return rm;
 }
 
 /*
  * Serve request m, sent to a kernel port, and queue the reply on its
  * reply port (SEND_ALWAYS).  Consumes m.  An unknown id gets MIG_BAD_ID,
  * a malformed request MIG_BAD_ARGUMENTS; with no reply port the call is
- * still made and its answer dropped.
+ * still made and its answer dropped.  Returns SEND_SUCCESS, or
+ * SEND_KERNEL_REFUSED if there is no memory for the reply: then nothing
+ * was done, so a caller never waits for a reply that cannot come.
  */
-void kobject_dispatch(struct kernel *k, struct kmsg *m)
+int kobject_dispatch(struct kernel *k, struct kmsg *m)
 {
 	const struct kcall *call = find_call(m->dest, m->hdr.msg_id);
 	struct mig c = { .in = m->body, .in_len = m->hdr.msg_size - HDR };
+	struct kmsg *rm = NULL;
 	int r;
 
+	if (m->reply != NULL && (rm = kmsg_alloc(k, REPLY_MAX)) == NULL) {
+		kmsg_destroy(k, m);
+		return SEND_KERNEL_REFUSED;
+	}
 	if (call == NULL)
 		r = MIG_BAD_ID;
 	else if (!m->simple || m->hdr.msg_size != HDR + ARG * call->nargs)
 		r = MIG_BAD_ARGUMENTS;
 	else
 		r = call->fn(k, m->dest->kobject, &c);
-	if (m->reply != NULL) {
-		struct kmsg *rm = make_reply(k, m, r, &c);
-		if (rm != NULL) {
-			rm->dest = m->reply;	/* the request's reference */
-			m->reply = NULL;
-			msgq_send_always(k, rm);
-		}
+	if (rm != NULL) {
+		fill_reply(rm, m, r, &c);
+		rm->dest = m->reply;	/* the request's reference */
+		m->reply = NULL;
+		msgq_send_always(k, rm);
 	}
 	kmsg_destroy(k, m);
+	return SEND_SUCCESS;
 }

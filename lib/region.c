@@ -155,9 +155,11 @@ int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status)
 	atomic_store(&s->cancel, 0);
 	atomic_store_explicit(&s->req_seq, seq, memory_order_release);
 	ring(s);
-	until = now_ns() + spin_ns();
+	/* A call that a signal may interrupt sleeps at once: a signal is seen
+	 * only as EINTR from FUTEX_WAIT (docs/protocol.md §5). */
+	until = interrupt ? 0 : now_ns() + spin_ns();
 	for (unsigned i = 0; !done(s, seq); i++) {
-		if (i < 64) {
+		if (i < 64 && until != 0) {
 			cpu_relax();
 			continue;
 		}

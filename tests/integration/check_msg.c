@@ -285,9 +285,9 @@ static int signal_blocked_call(int is_send, int option)
 		ck_assert_int_eq(msg_send(&m.h, SEND_TIMEOUT, 0), SEND_SUCCESS);
 	b.result = 12345;
 	pthread_create(&b.thread, NULL, block_in_call, &b);
-	usleep(100000);
+	usleep(300000);		/* long enough to be asleep, even under valgrind */
 	pthread_kill(b.thread, SIGUSR1);
-	usleep(100000);
+	usleep(300000);
 	if (b.result == 12345) {	/* still blocked: let it finish */
 		m.h.msg_size = sizeof m;
 		m.h.msg_local_port = b.port;

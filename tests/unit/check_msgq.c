@@ -1019,6 +1019,23 @@ static TCase *tcase(const char *name, void (*fn)(void))
 	return tc;
 }
 
+START_TEST(test_msgq_blocked_receive_follows_its_port_across_a_rename)
+{
+	struct ktask *a = kt_task("a");
+	int32_t p;
+
+	ck_assert_int_eq(kt_port_allocate(a, &p), KERN_SUCCESS);
+	ck_assert_int_eq(kt_receive(a, 0, p, UMACH_MSG_BUF, 0, 0), KT_BLOCKED);
+	ck_assert_int_eq(kt_port_rename(a, p, 700), KERN_SUCCESS);
+	ck_assert_int_eq(kt_send_int(a, 1, 700, 5, 0, 0), SEND_SUCCESS);
+	ck_assert(kt_done(a, 0));
+	ck_assert_int_eq(kt_status(a, 0), RCV_SUCCESS);
+	ck_assert_int_eq(kt_rcv_int(a, 0), 5);
+	ck_assert_int_eq(kt_hdr(a, 0)->msg_local_port, 700);
+	ck_assert_uint_eq(kt_queued(a, 700), 0);
+}
+END_TEST
+
 static Suite *msgq_suite(void)
 {
 	Suite *s = suite_create("msgq");
@@ -1091,6 +1108,7 @@ static Suite *msgq_suite(void)
 	tc = tcase("next", setup_next);
 	tcase_add_test(tc, test_msgq_receive_too_large_in_next_profile_destroys_the_message);
 	tcase_add_test(tc, test_msgq_receive_too_large_in_next_profile_with_rcv_large_keeps_it);
+	tcase_add_test(tc, test_msgq_blocked_receive_follows_its_port_across_a_rename);
 	suite_add_tcase(s, tc);
 	return s;
 }

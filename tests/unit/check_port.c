@@ -116,13 +116,53 @@ START_TEST(test_port_allocate_without_memory_returns_resource_shortage)
 	uint64_t nports = kern.nports;
 	uint32_t count = a->space.count;
 
-	umach__fail_after(1);	/* the request's kmsg is made, the port not */
+	kt_reply_port(a);
+	umach__fail_after(2);	/* request and reply made, the port not */
 	ck_assert_int_eq(kt_port_allocate(a, &name), KERN_RESOURCE_SHORTAGE);
-	umach__fail_after(2);	/* the port is made, its entry not */
+	umach__fail_after(3);	/* the port is made, its entry not */
 	ck_assert_int_eq(kt_port_allocate(a, &name), KERN_RESOURCE_SHORTAGE);
 	ck_assert_uint_eq(kern.nports, nports);
 	ck_assert_uint_eq(a->space.count, count);
 	ck_assert_uint_eq(kern.nkmsgs, 0);
+}
+END_TEST
+
+/*
+ * Every allocation of a port_allocate made to fail in turn: the call either
+ * succeeds, or fails cleanly (no reply memory: SEND_KERNEL_REFUSED and
+ * nothing done; else KERN_RESOURCE_SHORTAGE) with no port and no name left.
+ */
+START_TEST(test_port_allocate_allocation_failure_sweep_leaves_nothing)
+{
+	int32_t reply = kt_reply_port(a);
+
+	for (long n = 0; n < 8; n++) {
+		uint64_t nports = kern.nports;
+		uint32_t count = a->space.count;
+		struct kt_msg m;
+
+		kt_msg_init(&m, a->self_name, reply, 2076);
+		umach__fail_after(n);
+		int r = kt_rpc(a, KT_MIG_SLOT, &m, RCV_TIMEOUT, UMACH_MSG_BUF, 0);
+		umach__fail_after(-1);
+		if (r == SEND_KERNEL_REFUSED) {
+			ck_assert_uint_eq(kern.nports, nports);
+			ck_assert_uint_eq(a->space.count, count);
+			continue;
+		}
+		ck_assert_int_eq(r, RPC_SUCCESS);
+		const uint8_t *body = kt_buf(a, KT_MIG_SLOT) + sizeof(msg_header_t);
+		int32_t ret;
+		memcpy(&ret, body + sizeof(msg_type_t), 4);
+		if (ret == KERN_SUCCESS) {
+			ck_assert_uint_eq(kern.nports, nports + 1);
+			ck_assert_uint_eq(a->space.count, count + 1);
+		} else {
+			ck_assert_int_eq(ret, KERN_RESOURCE_SHORTAGE);
+			ck_assert_uint_eq(kern.nports, nports);
+			ck_assert_uint_eq(a->space.count, count);
+		}
+	}
 }
 END_TEST
 
@@ -629,6 +669,7 @@ static Suite *port_suite(void)
 	tcase_add_test(tc, test_port_allocate_reply_is_2176_with_retcode_and_a_port_name);
 	tcase_add_test(tc, test_port_allocate_twice_gives_two_names);
 	tcase_add_test(tc, test_port_allocate_without_memory_returns_resource_shortage);
+	tcase_add_test(tc, test_port_allocate_allocation_failure_sweep_leaves_nothing);
 	tcase_add_test(tc, test_port_deallocate_of_an_unknown_name_returns_invalid_argument);
 	tcase_add_test(tc, test_port_deallocate_of_a_send_right_only_removes_the_name);
 	tcase_add_test(tc, test_port_deallocate_of_the_last_receiver_notifies_every_sender);

@@ -248,6 +248,18 @@ START_TEST(test_space_random_inserts_and_removes_keep_names_unique)
 }
 END_TEST
 
+START_TEST(test_space_names_wrap_from_int_max_to_1_skipping_names_in_use)
+{
+	s->next_name = INT32_MAX - 1;
+	ck_assert_int_eq(new_entry(PORT_TYPE_SEND)->name, INT32_MAX - 1);
+	ck_assert_int_eq(new_entry(PORT_TYPE_SEND)->name, INT32_MAX);
+	/* 1 and 2 are the kernel and notify ports. */
+	ck_assert_int_eq(new_entry(PORT_TYPE_SEND)->name, 3);
+	ck_assert_int_eq(new_entry(PORT_TYPE_SEND)->name, 4);
+}
+END_TEST
+
+
 static Suite *space_suite(void)
 {
 	Suite *su = suite_create("space");
@@ -269,6 +281,7 @@ static Suite *space_suite(void)
 	tcase_add_test(tc, test_space_reserve_out_of_memory_returns_resource_shortage);
 	tcase_add_test(tc, test_space_insert_without_prealloc_out_of_memory_returns_null);
 	tcase_add_test(tc, test_space_random_inserts_and_removes_keep_names_unique);
+	tcase_add_test(tc, test_space_names_wrap_from_int_max_to_1_skipping_names_in_use);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(su, tc);
 	return su;
