@@ -5,6 +5,7 @@
  * SIGINT or SIGHUP; then it destroys every task and removes its socket.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <libgen.h>
@@ -151,6 +152,14 @@ static int detach(int *ready_fd)
 	}
 	close(p[0]);
 	setsid();
+	/* A daemon must not hold its caller's stdin and stdout open (a
+	 * pipe would never see EOF); its log stays on stderr. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	}
 	*ready_fd = p[1];
 	return 0;
 }

@@ -10,13 +10,14 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-INTEGRATION_SUITES := check_msg check_death
+INTEGRATION_SUITES := check_msg check_death check_tools
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 
 $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
 
 # The suites start these binaries, so they must exist first.
-$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed
+$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
+	$(BUILD)/umach-cc $(BUILD)/examples/demo
 
 CHECK_BINS += $(INTEGRATION_BINS)
