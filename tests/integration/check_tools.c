@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include "harness.h"
 
 #define B UMACH_BUILD_DIR
 
@@ -158,10 +159,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(suite());
 }

@@ -236,3 +236,13 @@ void msg64_init(struct msg64 *m, port_t dest, port_t reply, int id)
 	m->t.msg_type_number = sizeof m->data;
 	m->t.msg_type_inline = TRUE;
 }
+
+int harness_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

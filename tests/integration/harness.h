@@ -8,6 +8,7 @@
 #define UMACH_HARNESS_H
 
 #include <sys/types.h>
+#include <check.h>
 #include <mach.h>
 
 /* A 64-byte inline payload message. */
@@ -38,6 +39,9 @@ int harness_wait(pid_t pid, int timeout_ms);
 
 /* netname_look_up, retried for up to 2 s while the name is not in. */
 port_t harness_lookup(const char *name);
+
+/* Run every test of suite s; returns the exit status for main. */
+int harness_run(Suite *s);
 
 void msg64_init(struct msg64 *m, port_t dest, port_t reply, int id);
 uint64_t harness_now_ms(void);
