@@ -22,7 +22,9 @@ ifdef LIB_A
 BENCH_SRCS   += bench/umach_peer.c
 BENCH_CFLAGS += -DBENCH_HAVE_UMACH
 BENCH_LIBS   := $(LIB_A) $(BENCH_LIBS) -lpthread
-BENCH_DEPS   += $(LIB_A)
+BENCH_DEPS   += $(LIB_A) $(BUILD)/umachd $(BUILD)/umach-netnamed
+# The peer starts its own umachd (which boots umach-netnamed) from here.
+$(BUILD)/bench/umach_peer.o: CFLAGS += -DUMACH_BUILD_DIR='"$(abspath $(BUILD))"'
 # main.c lists the umach rows only under BENCH_HAVE_UMACH: rebuild it when
 # the peer file appears.
 $(BUILD)/bench/main.o: bench/umach_peer.c

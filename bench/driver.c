@@ -375,6 +375,7 @@ static void job_init(struct bench_job *job, enum bench_test test,
 		test == BENCH_TEST_BW ? BENCH_BIG_BYTES : BENCH_SMALL_BYTES;
 	job->reply_bytes = BENCH_SMALL_BYTES;
 	job->messages = messages;
+	job->client_cpu = job->server_cpu = -1;
 }
 
 /* Store one run's figure in its row. */
@@ -403,6 +404,10 @@ enum bench_status bench_measure(struct bench_row *row, enum bench_test test,
 	struct measurement m = {.warm_n = warm_n};
 	void *ctx = NULL;
 	job_init(&m.job, test, warm_n + n);
+	if (row->place != BENCH_UNPINNED) {
+		m.job.client_cpu = 0;
+		m.job.server_cpu = row->place == BENCH_SAME_CPU ? 0 : 1;
+	}
 	if (test == BENCH_TEST_RTT) {
 		size_t done = (size_t)row->rtt_median_us.runs;
 		row->rtt_per_run = n;

@@ -58,6 +58,9 @@ struct bench_job {
 	size_t request_bytes;
 	size_t reply_bytes;
 	uint64_t messages;      /* warm-up included */
+	/* Where the driver pins the two sides for this measurement, or -1
+	 * when unpinned; lets setup place a daemon it starts (umachd). */
+	int client_cpu, server_cpu;
 };
 
 /*

@@ -1,0 +1,412 @@
+/*
+ * umach_peer.c: umach's own rows.  setup starts a private umachd (the
+ * kernel process, which boots its own umach-netnamed) on a socket in a
+ * fresh temporary directory, points $UMACH_SOCKET at it and re-attaches the
+ * driver to it; the forked server attaches at its first call.  teardown, or
+ * abort on Ctrl-C, ends umachd by its own pid and removes the directory,
+ * as peer_dbus.c does with dbus-daemon.
+ *
+ * The server allocates a port and checks it in with the name server; the
+ * client looks it up.  A call is msg_rpc with msg_local_port =
+ * thread_reply(); the server answers with msg_send to the received
+ * header's msg_remote_port.  A one-way message is a plain msg_send; the
+ * port's queue (8 messages) is the flow control.  A message longer than
+ * one inline message (MSG_SIZE_MAX, 8192 bytes with the header) goes as a
+ * run of chunks of CHUNK_BYTES; the receiver reassembles them into its own
+ * buffer.  Both sides build the 40-byte header in place, in the bytes just
+ * before the chunk (driver.h's headroom, or the previous chunk, saved and
+ * put back), so no chunk is copied more than msg_send/msg_receive do.
+ *
+ * Placement: umachd inherits the driver's affinity at setup (unpinned).  In
+ * @same-cpu it is pinned to the CPU both sides run on (CPU 0), so all three
+ * processes share it; in @split-cpus it stays unpinned, free to run on
+ * either side's CPU.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mach.h>
+#include <mach_init.h>
+#include <sched.h>
+#include <servers/netname.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+#ifndef UMACH_BUILD_DIR
+#define UMACH_BUILD_DIR "build"
+#endif
+
+#define SERVICE_NAME "umach-bench"
+#define KERNEL_START_MS 5000
+#define LOOKUP_MS 10000
+#define KERNEL_STOP_MS 2000
+
+/* The header in front of every chunk: Mach header, one long-form byte
+ * descriptor (the short form counts at most 4,095 items). */
+struct umsg_head {
+	msg_header_t h;
+	msg_type_long_t t;
+};
+#define HEAD_BYTES sizeof(struct umsg_head)
+#define CHUNK_BYTES (MSG_SIZE_MAX - HEAD_BYTES)
+
+_Static_assert(HEAD_BYTES <= BENCH_HEADROOM_BYTES, "header fits headroom");
+_Static_assert(HEAD_BYTES % 8 == 0, "chunks stay 8-byte aligned");
+
+struct umach_ctx {
+	/* Written by setup, read by abort from a signal handler. */
+	pid_t kernel_pid;
+	char dir[64], sock[96], log[96];
+	/* Per process, after attach. */
+	port_t port;        /* server: receive right; client: send right */
+	port_t reply_port;  /* server: where to answer the last request */
+	union {             /* calls and replies, whole */
+		struct umsg_head head;
+		char bytes[MSG_SIZE_MAX];
+	} msg;
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+	                      .tv_nsec = (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void head_init(struct umsg_head *m, port_t dest, port_t reply,
+                      size_t n)
+{
+	memset(m, 0, sizeof *m);
+	m->h.msg_simple = TRUE;
+	m->h.msg_size = (msg_size_t)(HEAD_BYTES + n);
+	m->h.msg_type = MSG_TYPE_NORMAL;
+	m->h.msg_remote_port = dest;
+	m->h.msg_local_port = reply;
+	m->t.msg_type_header.msg_type_inline = TRUE;
+	m->t.msg_type_header.msg_type_longform = TRUE;
+	m->t.msg_type_long_name = MSG_TYPE_BYTE;
+	m->t.msg_type_long_size = 8;
+	m->t.msg_type_long_number = (unsigned)n;
+}
+
+/* ---- the private kernel ---- */
+
+/* Async-signal-safe: by pid, then the files it made, then the dir. */
+static void umach_abort(void *ctx)
+{
+	struct umach_ctx *c = ctx;
+	if (c->kernel_pid > 0) {
+		kill(c->kernel_pid, SIGKILL);
+		waitpid(c->kernel_pid, NULL, 0);
+		c->kernel_pid = 0;
+	}
+	if (c->dir[0]) {
+		unlink(c->sock);
+		unlink(c->log);
+		rmdir(c->dir);
+		c->dir[0] = '\0';
+	}
+}
+
+/* The kernel's child side: dies with the driver, logs to the temp dir. */
+static void kernel_exec(const struct umach_ctx *c, pid_t parent, int cpu)
+{
+	sigset_t none;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The driver forks us with its signals blocked and SIGPIPE ignored;
+	 * both would survive exec. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (getppid() != parent)
+		_exit(127);
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof set, &set);
+	}
+	int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (log >= 0)
+		dup2(log, 2);
+	execl(UMACH_BUILD_DIR "/umachd", "umachd", "--foreground", "--socket",
+	      c->sock, (char *)NULL);
+	_exit(127);
+}
+
+static int kernel_accepts(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	int ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+	close(s);
+	return ok;
+}
+
+static enum bench_status kernel_start(struct umach_ctx *c, int cpu)
+{
+	pid_t parent = getpid();
+	c->kernel_pid = fork();
+	if (c->kernel_pid == 0)
+		kernel_exec(c, parent, cpu);
+	if (c->kernel_pid < 0) {
+		bench_error("fork: %s", strerror(errno));
+		c->kernel_pid = 0;
+		return BENCH_ERR;
+	}
+	for (int ms = 0; ms < KERNEL_START_MS; ms++) {
+		if (waitpid(c->kernel_pid, NULL, WNOHANG) == c->kernel_pid) {
+			c->kernel_pid = 0;
+			break;
+		}
+		if (kernel_accepts(c->sock))
+			return BENCH_OK;
+		sleep_ms(1);
+	}
+	char why[1024] = "";
+	int fd = open(c->log, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, why, sizeof why - 1);
+		why[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	bench_error("umachd (%s/umachd) did not start; its log: %s",
+	            UMACH_BUILD_DIR, why[0] ? why : "(empty)");
+	return BENCH_ERR;
+}
+
+static enum bench_status umach_setup(const struct bench_peer *self,
+                                     const struct bench_job *job,
+                                     void **out_ctx)
+{
+	struct umach_ctx *c = calloc(1, sizeof *c);
+	(void)self;
+	if (!c)
+		return BENCH_ERR;
+	bench_note("umach 1 MiB out-of-line: n/a (out-of-line: issue #3).");
+	bench_note("umach generated stubs (umig) RTT: n/a "
+	           "(umig emitters: issue #4).");
+	bench_note("umach: each measurement starts its own umachd; it is "
+	           "pinned to CPU 0 with both sides @same-cpu, unpinned "
+	           "otherwise (also @split-cpus).");
+	snprintf(c->dir, sizeof c->dir, "/tmp/umach-bench-XXXXXX");
+	if (!mkdtemp(c->dir)) {
+		bench_error("mkdtemp: %s", strerror(errno));
+		free(c);
+		return BENCH_ERR;
+	}
+	snprintf(c->sock, sizeof c->sock, "%s/kernel.sock", c->dir);
+	snprintf(c->log, sizeof c->log, "%s/umachd.log", c->dir);
+	setenv("UMACH_SOCKET", c->sock, 1);
+	setenv("UMACH_NETNAMED", UMACH_BUILD_DIR "/umach-netnamed", 1);
+	int cpu = job->client_cpu >= 0 && job->client_cpu == job->server_cpu
+	                  ? job->client_cpu
+	                  : -1;
+	enum bench_status st = kernel_start(c, cpu);
+	/* libumach attached (or failed to) before main; this process is the
+	 * client: attach it to this measurement's kernel.  The server, forked
+	 * later, attaches at its first call. */
+	if (st == BENCH_OK && umach_task_reattach() != KERN_SUCCESS) {
+		bench_error("cannot attach to %s", c->sock);
+		st = BENCH_ERR;
+	}
+	if (st != BENCH_OK) {
+		umach_abort(c);
+		free(c);
+		return BENCH_ERR;
+	}
+	*out_ctx = c;
+	return BENCH_OK;
+}
+
+static void umach_teardown(void *ctx)
+{
+	struct umach_ctx *c = ctx;
+	if (c->kernel_pid > 0) {
+		kill(c->kernel_pid, SIGTERM);
+		for (int ms = 0; ms < KERNEL_STOP_MS; ms++) {
+			if (waitpid(c->kernel_pid, NULL, WNOHANG) ==
+			    c->kernel_pid) {
+				c->kernel_pid = 0;
+				break;
+			}
+			sleep_ms(1);
+		}
+	}
+	umach_abort(c); /* SIGKILL if it did not stop; removes the files */
+	free(c);
+}
+
+/* ---- the two sides ---- */
+
+static enum bench_status umach_attach(void *ctx, enum bench_side side)
+{
+	struct umach_ctx *c = ctx;
+	kern_return_t r;
+	if (side == BENCH_SERVER) {
+		r = port_allocate(task_self(), &c->port);
+		if (r != KERN_SUCCESS) {
+			bench_error("server: port_allocate: %s",
+			            mach_error_string(r));
+			return BENCH_ERR;
+		}
+		/* The name server boots with the kernel: retry until it is. */
+		for (int ms = 0; ms < LOOKUP_MS; ms++) {
+			r = netname_check_in(name_server_port, SERVICE_NAME,
+			                     PORT_NULL, c->port);
+			if (r == KERN_SUCCESS)
+				return BENCH_OK;
+			sleep_ms(1);
+		}
+		bench_error("server: netname_check_in: %s",
+		            mach_error_string(r));
+		return BENCH_ERR;
+	}
+	for (int ms = 0; ms < LOOKUP_MS; ms++) {
+		r = netname_look_up(name_server_port, "", SERVICE_NAME,
+		                    &c->port);
+		if (r == KERN_SUCCESS) {
+			thread_reply(); /* its slot and reply port, off the clock */
+			return BENCH_OK;
+		}
+		sleep_ms(1);
+	}
+	bench_error("client: netname_look_up: %s", mach_error_string(r));
+	return BENCH_ERR;
+}
+
+/* Send buf[0..len) as chunks of at most CHUNK_BYTES, each with its header
+ * built in the HEAD_BYTES before it (saved and put back). */
+static enum bench_status chunks_send(port_t dest, const void *buf,
+                                     size_t len)
+{
+	char *p = (char *)buf; /* driver.h: may change bytes, put them back */
+	for (size_t off = 0; off < len; off += CHUNK_BYTES) {
+		size_t n = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
+		struct umsg_head *m = (struct umsg_head *)(p + off - HEAD_BYTES);
+		struct umsg_head saved;
+		memcpy(&saved, m, sizeof saved);
+		head_init(m, dest, PORT_NULL, n);
+		msg_return_t r = msg_send(&m->h, MSG_OPTION_NONE, 0);
+		memcpy(m, &saved, sizeof saved);
+		if (r != SEND_SUCCESS) {
+			bench_error("msg_send: %s", mach_error_string(r));
+			return BENCH_ERR;
+		}
+	}
+	return BENCH_OK;
+}
+
+static enum bench_status umach_send(void *ctx, const void *buf, size_t len)
+{
+	return chunks_send(((struct umach_ctx *)ctx)->port, buf, len);
+}
+
+static enum bench_status umach_call(void *ctx, const void *req, size_t req_len,
+                                    void *rep, size_t rep_len)
+{
+	struct umach_ctx *c = ctx;
+	/* All but the last chunk are plain sends; the last is the msg_rpc. */
+	size_t last = req_len > CHUNK_BYTES
+	                      ? (req_len - 1) / CHUNK_BYTES * CHUNK_BYTES
+	                      : 0;
+	if (rep_len > CHUNK_BYTES) {
+		bench_error("reply of %zu bytes: over one message", rep_len);
+		return BENCH_ERR;
+	}
+	if (last && chunks_send(c->port, req, last) != BENCH_OK)
+		return BENCH_ERR;
+	head_init(&c->msg.head, c->port, thread_reply(), req_len - last);
+	memcpy(c->msg.bytes + HEAD_BYTES, (const char *)req + last,
+	       req_len - last);
+	msg_return_t r = msg_rpc(&c->msg.head.h, MSG_OPTION_NONE,
+	                         sizeof c->msg, 0, 0);
+	if (r != RPC_SUCCESS) {
+		bench_error("msg_rpc: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	if (c->msg.head.h.msg_size != HEAD_BYTES + rep_len) {
+		bench_error("reply of %u bytes, expected %zu",
+		            c->msg.head.h.msg_size, HEAD_BYTES + rep_len);
+		return BENCH_ERR;
+	}
+	memcpy(rep, c->msg.bytes + HEAD_BYTES, rep_len);
+	return BENCH_OK;
+}
+
+/* Receive len bytes as chunks straight into buf, each message landing
+ * with its header in the HEAD_BYTES before its chunk (saved, put back). */
+static enum bench_status umach_recv(void *ctx, void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	char *p = buf;
+	for (size_t off = 0; off < len; off += CHUNK_BYTES) {
+		size_t n = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
+		struct umsg_head *m = (struct umsg_head *)(p + off - HEAD_BYTES);
+		struct umsg_head saved;
+		memcpy(&saved, m, sizeof saved);
+		m->h.msg_size = (msg_size_t)(HEAD_BYTES + n);
+		m->h.msg_local_port = c->port;
+		msg_return_t r = msg_receive(&m->h, MSG_OPTION_NONE, 0);
+		msg_size_t got = m->h.msg_size;
+		c->reply_port = m->h.msg_remote_port;
+		memcpy(m, &saved, sizeof saved);
+		if (r != RCV_SUCCESS) {
+			bench_error("msg_receive: %s", mach_error_string(r));
+			return BENCH_ERR;
+		}
+		if (got != HEAD_BYTES + n) {
+			bench_error("message of %u bytes, expected %zu", got,
+			            HEAD_BYTES + n);
+			return BENCH_ERR;
+		}
+	}
+	return BENCH_OK;
+}
+
+static enum bench_status umach_reply(void *ctx, const void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	if (c->reply_port == PORT_NULL || len > CHUNK_BYTES) {
+		bench_error("no reply port, or a reply over one message");
+		return BENCH_ERR;
+	}
+	head_init(&c->msg.head, c->reply_port, PORT_NULL, len);
+	memcpy(c->msg.bytes + HEAD_BYTES, buf, len);
+	msg_return_t r = msg_send(&c->msg.head.h, MSG_OPTION_NONE, 0);
+	if (r != SEND_SUCCESS) {
+		bench_error("reply msg_send: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	return BENCH_OK;
+}
+
+static void umach_detach(void *ctx, enum bench_side side)
+{
+	(void)ctx;
+	(void)side; /* the process's rights go with its kernel at teardown */
+}
+
+static const struct bench_peer umach_rpc_peer = {
+	.slug = "umach", .label = "umach msg_rpc; 1 MiB inline as 8 KiB msgs",
+	.tests = BENCH_TESTS_ALL,
+	.setup = umach_setup, .attach = umach_attach, .send = umach_send,
+	.call = umach_call, .recv = umach_recv, .reply = umach_reply,
+	.detach = umach_detach, .teardown = umach_teardown,
+	.abort = umach_abort,
+};
+
+const struct bench_peer *const bench_umach_peers[] = {&umach_rpc_peer, NULL};
