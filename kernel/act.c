@@ -28,6 +28,7 @@ void act_complete(struct kernel *k, struct act *a, int32_t status)
 	slot->status = status;
 	slot->msg_size = a->out_size;
 	slot->value = a->out_value;
+	slot->ool_count = a->out_ool;
 	atomic_store_explicit(&slot->done_seq, a->seq, memory_order_release);
 	a->state = ACT_IDLE;
 	a->call = UMACH_CALL_NONE;
@@ -142,6 +143,7 @@ void act_abort(struct kernel *k, struct act *a, int32_t status)
 		return;
 	}
 	a->out_size = 0;
+	a->out_ool = 0;
 	act_complete(k, a, status);
 }
 

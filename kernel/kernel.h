@@ -92,6 +92,13 @@ struct kitem {
 	struct port *port;		/* NULL for PORT_NULL */
 };
 
+/* An out-of-line region of a kernel-made message: a sealed memfd. */
+struct kool {
+	uint32_t offset;		/* of the 8-byte pointer in body */
+	int      fd;			/* owned */
+	uint64_t size_bytes;
+};
+
 /* A message in the kernel: copied in, validated, rights translated. */
 struct kmsg {
 	struct kmsg  *next;
@@ -103,6 +110,8 @@ struct kmsg {
 	uint64_t      sender_id;	/* task id, 0 for the kernel */
 	uint32_t      accept_notify;	/* SEND_NOTIFY accepted it over limit */
 	uint32_t      simple;		/* recomputed msg_simple */
+	uint32_t      nool;
+	struct kool   ool[2];		/* kernel replies only (port_names) */
 	uint8_t       body[];		/* hdr.msg_size - sizeof hdr bytes */
 };
 
@@ -129,6 +138,7 @@ struct act {
 	struct port    *reply_port;	/* thread_reply(), or NULL */
 	uint32_t        out_size;	/* reply: msg_size */
 	int32_t         out_value;	/* reply: value */
+	uint32_t        out_ool;	/* reply: ool_count */
 };
 
 enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD };
@@ -225,6 +235,9 @@ struct kcopyout {
 };
 int kmsg_copyout_prepare(struct kmsg *m, struct space *s, uint32_t cap,
 			 struct kcopyout *c);
+void kmsg_copyout_cancel(struct kcopyout *c);
+int kmsg_send_ool(const struct kmsg *m, const struct act *a);
+int kmsg_ool_memfd(const void *data, uint64_t size_bytes);
 void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 			 uint8_t *buf, struct kcopyout *c);
 void kmsg_destroy(struct kernel *k, struct kmsg *m);

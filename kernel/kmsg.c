@@ -6,8 +6,12 @@
  * 8-byte boundary, is sizeof(msg_type_t) (8) or sizeof(msg_type_long_t)
  * (16) bytes long, and its data follows it directly.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "kernel.h"
 #include "fail.h"
@@ -91,6 +95,8 @@ struct kmsg *kmsg_alloc(struct kernel *k, uint32_t size)
  */
 void kmsg_destroy(struct kernel *k, struct kmsg *m)
 {
+	for (uint32_t i = 0; i < m->nool; i++)
+		close(m->ool[i].fd);
 	for (uint32_t i = 0; i < m->nitems; i++)
 		if (m->items[i].port != NULL)
 			port_put(k, m->items[i].port);
@@ -290,6 +296,65 @@ int kmsg_copyout_prepare(struct kmsg *m, struct space *s, uint32_t cap,
 		return RCV_NOT_ENOUGH_MEMORY;
 	}
 	return RCV_SUCCESS;
+}
+
+/* Give back what kmsg_copyout_prepare reserved, when the copy-out is off. */
+void kmsg_copyout_cancel(struct kcopyout *c)
+{
+	while (c->npre > 0)
+		free(c->pre[--c->npre]);
+}
+
+/*
+ * A sealed memfd holding size_bytes of data: what an out-of-line region
+ * travels as (reliability rule 8: it arrives immutable).  Returns the fd,
+ * or -1.
+ */
+int kmsg_ool_memfd(const void *data, uint64_t size_bytes)
+{
+	int fd = memfd_create("umach-ool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, size_bytes) != (ssize_t)size_bytes ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Send the note for m's out-of-line regions, with their memfds, on the
+ * socket of a's task, ahead of the answer to a's receive (protocol.md §9).
+ * Returns 0, or -1 if it could not be sent (no socket, or the task does
+ * not read it); the message is then not delivered.
+ */
+int kmsg_send_ool(const struct kmsg *m, const struct act *a)
+{
+	struct umach_ool_note note = { .magic = UMACH_ABI_MAGIC,
+		.slot = a->slot, .seq = a->seq, .count = m->nool };
+	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+	struct iovec iov = { .iov_base = &note, .iov_len = sizeof note };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * m->nool) };
+
+	memset(cbuf, 0, sizeof cbuf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * m->nool);
+	for (uint32_t i = 0; i < m->nool; i++) {
+		note.region[i].offset = HDR_SIZE + m->ool[i].offset;
+		note.region[i].size_bytes = m->ool[i].size_bytes;
+		memcpy(CMSG_DATA(c) + i * sizeof(int), &m->ool[i].fd, sizeof(int));
+	}
+	if (a->task->w_sock.fd < 0)
+		return -1;
+	return sendmsg(a->task->w_sock.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	       (ssize_t)sizeof note ? 0 : -1;
 }
 
 /*

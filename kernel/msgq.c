@@ -214,12 +214,17 @@ static int receive_from(struct kernel *k, struct act *a, struct port *p)
 		if (k->profile == UMACH_PROFILE_NEXT && !(a->option & RCV_LARGE))
 			kmsg_destroy(k, msgq_dequeue(k, p));
 	}
+	if (r == RCV_SUCCESS && m->nool > 0 && kmsg_send_ool(m, a) != 0) {
+		kmsg_copyout_cancel(&c);
+		r = RCV_NOT_ENOUGH_MEMORY;
+	}
 	if (r != RCV_SUCCESS) {
 		act_complete(k, a, r);
 		return r;
 	}
 	msgq_dequeue(k, p);
 	a->out_size = m->hdr.msg_size;
+	a->out_ool = m->nool;
 	kmsg_copyout_finish(k, m, &a->task->space, slot->buf, &c);
 	k->stats.msgs_received++;
 	act_complete(k, a, RCV_SUCCESS);

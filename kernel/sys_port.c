@@ -5,7 +5,9 @@
  * port with id + 100: RetCode, then the out-arguments on success, or just
  * the death_pill_t shape on failure.  Decode everything, then act.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mach/mig_errors.h>
 #include "kernel.h"
@@ -22,7 +24,14 @@ struct mig {
 	int32_t        out[OUT_MAX];
 	uint32_t       out_type[OUT_MAX];
 	uint32_t       nout;
+	struct {				/* out-of-line results */
+		uint32_t type_name, count;
+		int      fd;			/* -1 for an empty array */
+	} ool[2];
+	uint32_t       nool;
 };
+
+#define OOL_ARG ((uint32_t)(sizeof(msg_type_long_t) + sizeof(void *)))
 
 /* The next int-sized argument, which must be (type_name, 32, 1, inline). */
 static int32_t arg(struct mig *c, uint32_t type_name)
@@ -138,6 +147,57 @@ static int k_port_rename(struct kernel *k, struct ktask *t, struct mig *c)
 	return space_rename(&t->space, e, new_name);
 }
 
+/* An out-of-line array of count 32-bit values as a result. */
+static int result_array(struct mig *c, uint32_t type_name,
+			const int32_t *v, uint32_t count)
+{
+	int fd = count ? kmsg_ool_memfd(v, (uint64_t)count * 4) : -1;
+
+	if (count && fd < 0)
+		return KERN_RESOURCE_SHORTAGE;
+	c->ool[c->nool].type_name = type_name;
+	c->ool[c->nool].count = count;
+	c->ool[c->nool++].fd = fd;
+	return KERN_SUCCESS;
+}
+
+static void drop_arrays(struct mig *c)
+{
+	for (uint32_t i = 0; i < c->nool; i++)
+		if (c->ool[i].fd >= 0)
+			close(c->ool[i].fd);
+	c->nool = 0;
+}
+
+/* port_names: every name of the task and its type, as two OOL arrays. */
+static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct space *s = &t->space;
+	int32_t *names = malloc((s->count + 1) * sizeof *names);
+	int32_t *types = malloc((s->count + 1) * sizeof *types);
+	uint32_t n = 0;
+	int r = KERN_RESOURCE_SHORTAGE;
+
+	(void)k;
+	if (names != NULL && types != NULL) {
+		for (uint32_t i = 0; i < s->by_name.cap; i++) {
+			struct entry *e = s->by_name.slots[i].val;
+			if (e == NULL)
+				continue;
+			names[n] = e->name;
+			types[n++] = (int32_t)e->type;
+		}
+		r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
+		if (r == KERN_SUCCESS)
+			r = result_array(c, MSG_TYPE_INTEGER_32, types, n);
+		if (r != KERN_SUCCESS)
+			drop_arrays(c);
+	}
+	free(names);
+	free(types);
+	return r;
+}
+
 struct kcall {
 	int32_t  id;
 	uint32_t nargs;
@@ -146,6 +206,7 @@ struct kcall {
 
 /* The task kernel port's routines, by MIG id (subsystem mach, 2000). */
 static const struct kcall task_calls[] = {
+	{ 2073, 0, k_port_names },
 	{ 2074, 1, k_port_type },
 	{ 2075, 2, k_port_rename },
 	{ 2076, 0, k_port_allocate },
@@ -164,16 +225,36 @@ static const struct kcall *find_call(const struct port *p, int32_t id)
 	return NULL;
 }
 
-#define REPLY_MAX (HDR + ARG * (1 + OUT_MAX))
+#define REPLY_MAX (HDR + ARG * (1 + OUT_MAX) + OOL_ARG * 2)
+
+/* Lay out c's out-of-line results at body offset `at`, moving their fds. */
+static uint32_t fill_arrays(struct kmsg *rm, struct mig *c, uint32_t at)
+{
+	for (uint32_t i = 0; i < c->nool; i++, at += OOL_ARG) {
+		msg_type_long_t d;
+		memset(&d, 0, sizeof d);
+		d.msg_type_header.msg_type_longform = 1;
+		d.msg_type_long_name = (unsigned short)c->ool[i].type_name;
+		d.msg_type_long_size = 32;
+		d.msg_type_long_number = c->ool[i].count;
+		memcpy(rm->body + at, &d, sizeof d);
+		if (c->ool[i].fd < 0)
+			continue;
+		rm->ool[rm->nool].offset = at + sizeof d;
+		rm->ool[rm->nool].fd = c->ool[i].fd;
+		rm->ool[rm->nool++].size_bytes = (uint64_t)c->ool[i].count * 4;
+	}
+	c->nool = 0;
+	return at;
+}
 
 /* Fill rm, allocated at REPLY_MAX, as the reply to m with r and c's results. */
 static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
-		       const struct mig *c)
+		       struct mig *c)
 {
 	uint32_t n = r == KERN_SUCCESS ? c->nout : 0;
-	uint32_t size = HDR + ARG * (1 + n);
 
-	memset(rm->body, 0, size - HDR);
+	memset(rm->body, 0, REPLY_MAX - HDR);
 	for (uint32_t i = 0; i <= n; i++) {
 		uint32_t w = notify_desc(i ? c->out_type[i - 1] :
 					 MSG_TYPE_INTEGER_32, 32);
@@ -181,11 +262,15 @@ static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
 		memcpy(rm->body + ARG * i, &w, 4);
 		memcpy(rm->body + ARG * i + sizeof(msg_type_t), &v, 4);
 	}
-	rm->hdr.msg_simple = 1;
+	uint32_t size = HDR + ARG * (1 + n);
+	if (r == KERN_SUCCESS)
+		size = HDR + fill_arrays(rm, c, ARG * (1 + n));
+	drop_arrays(c);
+	rm->hdr.msg_simple = rm->nool == 0;
 	rm->hdr.msg_size = size;
 	rm->hdr.msg_type = MSG_TYPE_NORMAL;
 	rm->hdr.msg_id = m->hdr.msg_id + 100;
-	rm->simple = 1;
+	rm->simple = rm->nool == 0;
 }
 
 /*
@@ -213,6 +298,8 @@ int kobject_dispatch(struct kernel *k, struct kmsg *m)
 		r = MIG_BAD_ARGUMENTS;
 	else
 		r = call->fn(k, m->dest->kobject, &c);
+	if (rm == NULL)
+		drop_arrays(&c);
 	if (rm != NULL) {
 		fill_reply(rm, m, r, &c);
 		rm->dest = m->reply;	/* the request's reference */

@@ -22,6 +22,7 @@ void syscall_dispatch(struct kernel *k, struct act *a)
 {
 	a->out_size = 0;
 	a->out_value = 0;
+	a->out_ool = 0;
 	if (a->call > UMACH_CALL_MAX || calls[a->call] == NULL) {
 		act_complete(k, a, KERN_INVALID_ARGUMENT);
 		return;

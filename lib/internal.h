@@ -37,6 +37,9 @@ void umach__slot_reset(void);
  */
 int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status);
 
+/* ool.c: map the out-of-line regions of the message in s. */
+int umach__ool_receive(struct umach_slot *s);
+
 /* thread.c */
 port_t umach__thread_call(uint32_t call);
 

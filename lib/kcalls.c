@@ -166,3 +166,53 @@ kern_return_t port_rename(task_t task, port_name_t old_name,
 
 	return kcall(task, 2075, it, in, 2, NULL, NULL, 0);
 }
+
+/*
+ * port_names: every name in task's space and its type, as two out-of-line
+ * arrays that the caller gives back with vm_deallocate.
+ */
+kern_return_t port_names(task_t task, port_name_array_t *names,
+			 unsigned int *namesCnt, port_type_array_t *types,
+			 unsigned int *typesCnt)
+{
+	struct {
+		msg_header_t    Head;
+		msg_type_t      RetCodeType;
+		kern_return_t   RetCode;
+		msg_type_long_t namesType;
+		port_name_t    *names;
+		msg_type_long_t typesType;
+		port_type_t    *types;
+	} m;
+
+	memset(&m, 0, sizeof m);
+	m.Head.msg_simple = TRUE;
+	m.Head.msg_size = sizeof(msg_header_t);
+	m.Head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
+	m.Head.msg_remote_port = task;
+	m.Head.msg_local_port = mig_get_reply_port();
+	m.Head.msg_id = 2073;
+	msg_return_t r = msg_rpc(&m.Head, MSG_OPTION_NONE, sizeof m, 0, 0);
+	if (r == RCV_INVALID_PORT)
+		mig_dealloc_reply_port();
+	if (r != RPC_SUCCESS)
+		return r;
+	if (m.Head.msg_id != 2073 + 100)
+		return MIG_REPLY_MISMATCH;
+	if (!desc_is(&m.RetCodeType, MSG_TYPE_INTEGER_32))
+		return MIG_TYPE_ERROR;
+	if (m.RetCode != KERN_SUCCESS)
+		return m.RetCode;
+	if (m.Head.msg_size != sizeof m || m.Head.msg_simple ||
+	    !m.namesType.msg_type_header.msg_type_longform ||
+	    m.namesType.msg_type_header.msg_type_inline ||
+	    m.namesType.msg_type_long_name != MSG_TYPE_PORT_NAME ||
+	    m.typesType.msg_type_header.msg_type_inline ||
+	    m.typesType.msg_type_long_number != m.namesType.msg_type_long_number)
+		return MIG_TYPE_ERROR;
+	*names = m.names;
+	*namesCnt = m.namesType.msg_type_long_number;
+	*types = m.types;
+	*typesCnt = m.typesType.msg_type_long_number;
+	return KERN_SUCCESS;
+}

@@ -32,6 +32,8 @@ static void copy_back(struct umach_slot *s, msg_header_t *h, uint32_t cap,
 	}
 	if (r != RCV_SUCCESS || n > cap || n > UMACH_MSG_BUF)
 		return;
+	if (s->ool_count > 0)
+		umach__ool_receive(s);
 	memcpy(h, s->buf, n);
 }
 

@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #define UMACH_ABI_MAGIC   0x48434d55u	/* "UMCH" in memory order */
-#define UMACH_ABI_VERSION 1u
+#define UMACH_ABI_VERSION 2u
 
 /* Limits of one channel (protocol.md §2). */
 #define UMACH_SLOTS        64u		/* threads of a task in a call at once */
@@ -95,7 +95,7 @@ struct umach_slot {
 	int32_t  status;		/* msg_return_t */
 	uint32_t msg_size;		/* bytes received in buf, or size needed */
 	int32_t  value;			/* result of a trap-like call */
-	uint32_t pad1;
+	uint32_t ool_count;		/* regions sent on the socket (§9) */
 	/* task before the call, kernel after it */
 	uint8_t  buf[UMACH_MSG_BUF];
 };
@@ -103,6 +103,32 @@ _Static_assert(offsetof(struct umach_slot, call) == 16, "abi: slot call");
 _Static_assert(offsetof(struct umach_slot, status) == 48, "abi: slot status");
 _Static_assert(offsetof(struct umach_slot, buf) == 64, "abi: slot buf");
 _Static_assert(sizeof(struct umach_slot) == 64 + UMACH_MSG_BUF, "abi: slot");
+
+/*
+ * Out-of-line regions of a received message (protocol.md §9).  Before it
+ * answers a receive whose message carries out-of-line data, the kernel
+ * sends one note on the task's socket with the regions' memfds as
+ * SCM_RIGHTS, in order; the slot's ool_count says how many.  The task maps
+ * each memfd privately and writes its address at `offset` in buf.
+ */
+#define UMACH_OOL_MAX 16u		/* out-of-line items in one message */
+
+struct umach_ool_region {		/* writer: kernel */
+	uint32_t offset;		/* of the 8-byte pointer in buf */
+	uint32_t pad0;
+	uint64_t size_bytes;
+};
+
+struct umach_ool_note {			/* writer: kernel */
+	uint32_t magic;			/* UMACH_ABI_MAGIC */
+	uint32_t slot;
+	uint32_t seq;			/* the req_seq it answers */
+	uint32_t count;
+	struct umach_ool_region region[UMACH_OOL_MAX];
+};
+_Static_assert(sizeof(struct umach_ool_region) == 16, "abi: ool region");
+_Static_assert(sizeof(struct umach_ool_note) == 16 + 16 * UMACH_OOL_MAX,
+	       "abi: ool note");
 
 /* The channel: a header, then UMACH_SLOTS slots. */
 struct umach_channel {

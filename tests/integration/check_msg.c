@@ -372,6 +372,53 @@ START_TEST(test_mach25_profile_has_backlog_5)
 }
 END_TEST
 
+START_TEST(test_port_names_lists_every_name_with_its_type_out_of_line)
+{
+	port_t p = new_port();
+	port_name_array_t names;
+	port_type_array_t types;
+	unsigned int n, nt;
+	int seen_p = 0, seen_self = 0;
+
+	ck_assert_int_eq(port_names(task_self(), &names, &n, &types, &nt),
+			 KERN_SUCCESS);
+	ck_assert_uint_eq(n, nt);
+	ck_assert_uint_ge(n, 4);	/* self, notify, name server, p, ... */
+	for (unsigned int i = 0; i < n; i++) {
+		if (names[i] == p) {
+			seen_p = 1;
+			ck_assert_int_eq(types[i], PORT_TYPE_RECEIVE_OWN);
+		}
+		if (names[i] == task_self()) {
+			seen_self = 1;
+			ck_assert_int_eq(types[i], PORT_TYPE_SEND);
+		}
+	}
+	ck_assert(seen_p && seen_self);
+	/* The arrays are the task's own memory: writable, and given back. */
+	names[0] = 0;
+	ck_assert_int_eq(vm_deallocate(task_self(), (vm_address_t)names,
+				       n * sizeof *names), KERN_SUCCESS);
+	ck_assert_int_eq(vm_deallocate(task_self(), (vm_address_t)types,
+				       n * sizeof *types), KERN_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_vm_allocate_gives_zeroed_memory_of_this_task_only)
+{
+	vm_address_t a = 0;
+
+	ck_assert_int_eq(vm_allocate(task_self(), &a, 10000, TRUE), KERN_SUCCESS);
+	ck_assert_int_eq(((char *)a)[9999], 0);
+	((char *)a)[9999] = 7;
+	ck_assert_int_eq(vm_deallocate(task_self(), a, 10000), KERN_SUCCESS);
+	ck_assert_int_eq(vm_allocate(task_notify(), &a, 10, TRUE),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(vm_allocate(task_self(), &a, 0, TRUE),
+			 KERN_INVALID_ARGUMENT);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("msg");
@@ -393,6 +440,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_each_thread_has_its_own_reply_port);
 	tcase_add_test(tc, test_mach_error_string_names_every_code);
 	tcase_add_test(tc, test_mach25_profile_has_backlog_5);
+	tcase_add_test(tc, test_port_names_lists_every_name_with_its_type_out_of_line);
+	tcase_add_test(tc, test_vm_allocate_gives_zeroed_memory_of_this_task_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
