@@ -6,7 +6,8 @@ $(BUILD)/umach: $(BUILD)/tools/umach.o
 
 $(BUILD)/umach-cc: tools/umach-cc.in
 	@mkdir -p $(dir $@)
-	sed -e 's|@INCDIR@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)|' $< > $@
+	sed -e 's|@INCDIR@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)|' \
+		-e 's|@EXTRA@|$(SAN)|' $< > $@
 	chmod +x $@
 
 ALL_TARGETS += $(BUILD)/umach $(BUILD)/umach-cc
