@@ -577,6 +577,25 @@ START_TEST(test_port_a_lost_receive_right_reverts_to_the_owner)
 }
 END_TEST
 
+START_TEST(test_port_a_receive_blocked_on_a_right_given_up_fails_at_once)
+{
+	int32_t p, bname, name;
+
+	ck_assert_int_eq(kt_port_allocate(a, &p), KERN_SUCCESS);
+	bname = split_rights(p);
+	ck_assert_int_eq(kt_receive(b, 1, bname, UMACH_MSG_BUF, 0, 0), KT_BLOCKED);
+	ck_assert_int_eq(kt_port_deallocate(b, bname), KERN_SUCCESS);
+	ck_assert(kt_done(b, 1));
+	ck_assert_int_eq(kt_status(b, 1), RCV_INVALID_PORT);
+	ck_assert_int_eq(kt_notification(a, &name), NOTIFY_RECEIVE_RIGHTS);
+	/* a message sent now waits for the new receiver */
+	ck_assert_int_eq(kt_send_int(a, 0, p, 4, 0, 0), SEND_SUCCESS);
+	ck_assert_int_eq(kt_receive(a, 0, p, UMACH_MSG_BUF, RCV_TIMEOUT, 0),
+			 RCV_SUCCESS);
+	ck_assert_int_eq(kt_rcv_int(a, 0), 4);
+}
+END_TEST
+
 START_TEST(test_port_lost_ownership_reverts_to_the_receiver)
 {
 	int32_t p, bname, name, type;
@@ -693,6 +712,7 @@ static Suite *port_suite(void)
 	tcase_add_test(tc, test_port_sender_task_death_leaves_the_receiver_alone);
 	tcase_add_test(tc, test_port_a_lost_receive_right_reverts_to_the_owner);
 	tcase_add_test(tc, test_port_lost_ownership_reverts_to_the_receiver);
+	tcase_add_test(tc, test_port_a_receive_blocked_on_a_right_given_up_fails_at_once);
 	tcase_add_test(tc, test_port_a_receiver_task_death_reverts_its_receive_right_to_the_owner);
 	tcase_add_test(tc, test_port_thread_reply_returns_the_same_port_until_it_is_given_up);
 	tcase_add_test(tc, test_port_thread_self_is_a_send_right_to_a_kernel_port);
