@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum bench_status {
 	BENCH_OK = 0,
@@ -127,5 +128,9 @@ enum bench_status bench_sysctl_raise(const char *path, long min_value);
  * short transfers.  BENCH_ERR with a message on error or end of file. */
 enum bench_status bench_write_full(int fd, const void *buf, size_t len);
 enum bench_status bench_read_full(int fd, void *buf, size_t len);
+/* Async-signal-safe cleanup of a helper daemon (a peer's abort hook):
+ * SIGKILL *pid and reap it, then unlink each of the NULL-terminated files
+ * and rmdir dir.  Clears *pid and dir[0], so a second call does nothing. */
+void bench_daemon_abort(pid_t *pid, char *dir, const char *const *files);
 
 #endif

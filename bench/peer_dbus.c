@@ -149,18 +149,9 @@ static enum bench_status daemon_start(struct dbus_ctx *c)
 static void dbus_abort(void *ctx)
 {
 	struct dbus_ctx *c = ctx;
-	if (c->daemon_pid > 0) {
-		kill(c->daemon_pid, SIGKILL);
-		waitpid(c->daemon_pid, NULL, 0);
-		c->daemon_pid = 0;
-	}
-	if (c->dir[0]) {
-		unlink(c->sock);
-		unlink(c->conf);
-		unlink(c->log);
-		rmdir(c->dir);
-		c->dir[0] = '\0';
-	}
+	const char *const files[] = { c->sock, c->conf, c->log, NULL };
+
+	bench_daemon_abort(&c->daemon_pid, c->dir, files);
 }
 
 static enum bench_status dbus_setup(const struct bench_peer *self,

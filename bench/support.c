@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,4 +182,24 @@ void bench_cpu_snapshot(struct bench_cpu *out)
 	out->ours_s = rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	out->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Async-signal-safe cleanup of a helper daemon: kill it by its own pid and
+ * reap it, then remove the files it made and its directory.  *pid and
+ * dir[0] are cleared, so a second call does nothing.
+ */
+void bench_daemon_abort(pid_t *pid, char *dir, const char *const *files)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+	if (dir[0]) {
+		for (; *files != NULL; files++)
+			unlink(*files);
+		rmdir(dir);
+		dir[0] = '\0';
+	}
 }

@@ -105,17 +105,9 @@ static void head_init(struct umsg_head *m, port_t dest, port_t reply,
 static void umach_abort(void *ctx)
 {
 	struct umach_ctx *c = ctx;
-	if (c->kernel_pid > 0) {
-		kill(c->kernel_pid, SIGKILL);
-		waitpid(c->kernel_pid, NULL, 0);
-		c->kernel_pid = 0;
-	}
-	if (c->dir[0]) {
-		unlink(c->sock);
-		unlink(c->log);
-		rmdir(c->dir);
-		c->dir[0] = '\0';
-	}
+	const char *const files[] = { c->sock, c->log, NULL };
+
+	bench_daemon_abort(&c->kernel_pid, c->dir, files);
 }
 
 /* The kernel's child side: dies with the driver, logs to the temp dir. */

@@ -27,7 +27,6 @@
 #define KERN_NAMES_PER_TASK   (1u << 21)	/* rights + sets per task */
 #define KERN_TASKS_MAX        1024u
 #define KERN_ITEMS_PER_MSG    1024u		/* port rights in one message */
-#define KERN_QUEUED_PER_SENDER (1u << 20)	/* bytes queued by one task */
 
 /* Kernel objects: ports whose receiver is the kernel itself. */
 #define KOBJ_NONE   0u
@@ -167,7 +166,6 @@ struct ktask {
 	struct port    *kport;		/* task_self(): kobject = this task */
 	struct port    *notify;		/* where notifications go */
 	int32_t         self_name, notify_name;
-	uint64_t        queued_bytes;	/* charged to this sender */
 	struct act      act[UMACH_SLOTS];
 };
 
@@ -273,7 +271,6 @@ void sys_msg_send(struct kernel *k, struct act *a);
 void sys_send_done(struct kernel *k, struct act *a, int32_t status);
 void sys_msg_receive(struct kernel *k, struct act *a);
 void sys_msg_rpc(struct kernel *k, struct act *a);
-void sys_rpc_receive_half(struct kernel *k, struct act *a);
 void sys_thread_self(struct kernel *k, struct act *a);
 void sys_thread_reply(struct kernel *k, struct act *a);
 void sys_slot_release(struct kernel *k, struct act *a);

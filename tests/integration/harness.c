@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -73,6 +74,8 @@ void harness_start(const char *profile)
 	kernel_pid = fork();
 	ck_assert_int_ge(kernel_pid, 0);
 	if (kernel_pid == 0) {
+		/* If Check kills the test (a timeout), the kernel goes too. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int log = open(klog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (getenv("UMACH_TEST_VERBOSE") == NULL)
 			dup2(log, 2);
