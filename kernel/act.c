@@ -35,7 +35,7 @@ void act_complete(struct kernel *k, struct act *a, int32_t status)
 	task_activate(k, a->task);
 	if (atomic_exchange(&slot->sleeping, 0) != 0) {
 		futex_wake(&slot->sleeping);
-		k->stats.wakeups++;
+		KSTAT(k, a->task, wakeups, 1);
 	}
 }
 
@@ -83,27 +83,37 @@ static void heap_remove(struct kernel *k, struct act *a)
 	heap_fix(k, i);
 }
 
+static struct waitq *waitq_of(struct port *p, enum act_state st)
+{
+	return st == ACT_SEND_WAIT ? &p->senders :
+	       st == ACT_RCV_WAIT ? &p->receivers : NULL;
+}
+
 /*
- * Block a on port p (its senders or receivers queue).  With `timed`, it
- * also waits at most timeout_ms.  The heap has room for every activation
+ * Block a on port p (its senders or receivers queue; ACT_DELAY, a send
+ * held by the delay knob, waits on no queue).  With `timed`, it also waits
+ * at most timeout_ms.  The heap has room for every activation
  * (kernel_init sized it), so this cannot fail.
  */
 void act_block(struct kernel *k, struct act *a, struct port *p,
 	       enum act_state st, uint32_t timeout_ms, int timed)
 {
-	struct waitq *q = st == ACT_SEND_WAIT ? &p->senders : &p->receivers;
+	struct waitq *q = waitq_of(p, st);
 
 	a->state = st;
 	a->wport = p;
 	port_get(p);
 	a->wnext = NULL;
-	a->wprev = q->tail;
-	if (q->tail)
-		q->tail->wnext = a;
-	else
-		q->head = a;
-	q->tail = a;
-	k->stats.blocks++;
+	if (q != NULL) {
+		a->wprev = q->tail;
+		if (q->tail)
+			q->tail->wnext = a;
+		else
+			q->head = a;
+		q->tail = a;
+		KSTAT(k, a->task, blocks, 1);
+		TRACE(k, act, UMACH_EV_BLOCK, a, 0);
+	}
 	if (!timed)
 		return;
 	a->deadline_ns = kernel_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -119,7 +129,10 @@ void act_unblock(struct kernel *k, struct act *a)
 
 	if (p == NULL)
 		return;
-	waitq_remove(a->state == ACT_SEND_WAIT ? &p->senders : &p->receivers, a);
+	if (a->state != ACT_DELAY) {
+		TRACE(k, act, UMACH_EV_WAKE, a, 0);
+		waitq_remove(waitq_of(p, a->state), a);
+	}
 	if (a->heap_idx >= 0)
 		heap_remove(k, a);
 	a->wport = NULL;
@@ -133,6 +146,7 @@ void act_unblock(struct kernel *k, struct act *a)
 void act_abort(struct kernel *k, struct act *a, int32_t status)
 {
 	act_unblock(k, a);
+	a->delayed = 0;
 	if (a->pending != NULL) {
 		kmsg_destroy(k, a->pending);
 		a->pending = NULL;
@@ -154,8 +168,17 @@ void timers_expire(struct kernel *k, uint64_t now_ns)
 		struct act *a = k->heap[0];
 		enum act_state st = a->state;
 
+		if (st == ACT_DELAY) {		/* held long enough: send it */
+			struct kmsg *m = a->pending;
+			act_unblock(k, a);
+			a->pending = NULL;
+			a->delayed = 1;
+			sys_send_done(k, a, msgq_send(k, a, m));
+			continue;
+		}
+		TRACE(k, act, UMACH_EV_TIMEOUT, a, 0);
 		act_unblock(k, a);
-		k->stats.timeouts++;
+		KSTAT(k, a->task, timeouts, 1);
 		if (st == ACT_SEND_WAIT)
 			sys_send_done(k, a, msgq_send_expired(k, a));
 		else

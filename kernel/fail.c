@@ -35,3 +35,8 @@ void *umach__calloc(size_t n, size_t size)
 {
 	return should_fail() ? NULL : calloc(n, size);
 }
+
+void *umach__realloc(void *p, size_t size)
+{
+	return should_fail() ? NULL : realloc(p, size);
+}

@@ -12,5 +12,6 @@
 void umach__fail_after(long n);
 void *umach__malloc(size_t size);
 void *umach__calloc(size_t n, size_t size);
+void *umach__realloc(void *p, size_t size);
 
 #endif

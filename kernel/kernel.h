@@ -82,6 +82,9 @@ struct port {
 	struct waitq  senders;		/* blocked on a full queue */
 	struct waitq  receivers;	/* blocked in receive */
 	struct entry *holders;		/* every entry naming this port */
+	uint64_t      msgs, bytes;	/* sent to it, ever (umach stat) */
+	uint32_t      delay_ms;		/* knob: hold each message this long */
+	uint32_t      full_pct;		/* knob: % of sends that find it full */
 };
 
 /* A port item inside a kmsg body: where the name goes, and which port. */
@@ -114,7 +117,8 @@ struct kmsg {
 	uint8_t       body[];		/* hdr.msg_size - sizeof hdr bytes */
 };
 
-enum act_state { ACT_IDLE, ACT_SEND_WAIT, ACT_RCV_WAIT };
+/* ACT_DELAY: a send held by the delay knob, on no wait queue. */
+enum act_state { ACT_IDLE, ACT_SEND_WAIT, ACT_RCV_WAIT, ACT_DELAY };
 
 /* One slot's call in progress: the kernel's private copy of the request. */
 struct act {
@@ -128,7 +132,8 @@ struct act {
 	uint32_t        send_timeout_ms;
 	uint32_t        rcv_timeout_ms;
 	int32_t         rcv_name;	/* receive half: port or set name */
-	struct kmsg    *pending;	/* blocked send: the message */
+	struct kmsg    *pending;	/* blocked or delayed send: the message */
+	uint32_t        delayed;	/* pending has served its delay */
 	struct port    *wport;		/* port waited on */
 	struct act     *wnext, *wprev;	/* in wport's waitq */
 	uint64_t        deadline_ns;	/* 0 = none */
@@ -140,7 +145,8 @@ struct act {
 	uint32_t        out_ool;	/* reply: ool_count */
 };
 
-enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD };
+enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD,
+		  W_MONITOR };
 
 /* What an epoll event points at. */
 struct watch {
@@ -166,13 +172,25 @@ struct ktask {
 	struct port    *kport;		/* task_self(): kobject = this task */
 	struct port    *notify;		/* where notifications go */
 	int32_t         self_name, notify_name;
+	struct umach_counters stats;	/* this task's share of k->stats */
+	uint64_t        sends;		/* messages it sent, for the kill knob */
+	uint64_t        kill_at;	/* knob: SIGKILL at this send; 0 = off */
 	struct act      act[UMACH_SLOTS];
 };
 
-/* Counters shown by the tool; totals over the kernel's life. */
-struct kstats {
-	uint64_t msgs_sent, msgs_received, bytes_copied;
-	uint64_t blocks, wakeups, notifications, timeouts;
+/*
+ * A monitor connection (the umach tool, protocol.md §10): its requests
+ * in, its records out through a queue that the loop flushes.  Records are
+ * stored as a 4-byte length and the record.
+ */
+struct monitor {
+	struct watch    w;		/* first: the epoll data points here */
+	struct monitor *next;
+	uint32_t        tracing;
+	uint32_t        want_out;	/* EPOLLOUT is armed */
+	uint8_t        *out;
+	size_t          out_len, out_off, out_cap;
+	uint64_t        lost;		/* events dropped, not yet reported */
 };
 
 struct kernel {
@@ -194,8 +212,20 @@ struct kernel {
 	uint32_t      boot_role;		/* BOOT_*: who attaches now */
 	struct port  *name_port;		/* the name server's, or NULL */
 	int           stopping;
-	struct kstats stats;
+	struct umach_counters stats;		/* totals over the kernel's life */
+	struct monitor *monitors;
+	uint32_t      nmonitors, ntracers;	/* tracing: any event costs */
+	uint32_t      mon_dirty;		/* records wait to be flushed */
+	uint64_t      ev_seq;			/* events made, ever */
+	uint64_t      rng;			/* xorshift state: the seed knob */
 };
+
+/* Count n of counter f for the kernel and for task t (which may be NULL). */
+#define KSTAT(k, t, f, n) do {					\
+		(k)->stats.f += (n);					\
+		if ((t) != NULL)					\
+			(t)->stats.f += (n);				\
+	} while (0)
 
 /* kernel.c */
 int kernel_init(struct kernel *k, uint32_t profile);
@@ -289,10 +319,37 @@ int ktask_service(struct kernel *k, struct ktask *t);
 #define BOOT_NAME_SERVER 1u
 void boot_name_server(struct kernel *k);
 
+/* trace.c: events for tracing monitors; each costs one test when none. */
+void trace_msg_(struct kernel *k, uint32_t ev, struct ktask *actor,
+		const struct kmsg *m, const struct port *p, int32_t status);
+void trace_act_(struct kernel *k, uint32_t ev, const struct act *a,
+		int32_t status);
+void trace_notify_(struct kernel *k, struct ktask *t, int id, int32_t name);
+void trace_port_(struct kernel *k, uint32_t ev, const struct port *p);
+void trace_task_(struct kernel *k, uint32_t ev, const struct ktask *t);
+void trace_knob_(struct kernel *k, uint32_t knob, const struct ktask *t,
+		 const struct port *p, uint64_t value);
+#define TRACE(k, fn, ...) do {						\
+		if ((k)->ntracers != 0)					\
+			trace_##fn##_((k), __VA_ARGS__);		\
+	} while (0)
+
+/* monitor.c */
+#define MONITORS_MAX 16u
+void monitor_attach(struct kernel *k, int fd);
+void monitor_event(struct kernel *k, struct monitor *mon, uint32_t events);
+void monitor_push(struct kernel *k, struct monitor *mon, const void *rec,
+		  uint32_t len, int is_event);
+void monitor_flush_all(struct kernel *k);
+void monitor_close_all(struct kernel *k);
+uint32_t kernel_random(struct kernel *k);
+
 /* loop.c */
 struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid);
 int loop_listen(struct kernel *k, const char *path);
 void loop_close(struct kernel *k);
+int loop_watch_add(struct kernel *k, struct watch *w, uint32_t events);
+void loop_watch_close(struct kernel *k, struct watch *w);
 void kernel_forget_task(struct kernel *k, struct ktask *t);
 void task_activate(struct kernel *k, struct ktask *t);
 int loop_run(struct kernel *k);

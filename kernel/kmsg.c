@@ -231,7 +231,7 @@ int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 	m->hdr = h;
 	uint32_t len = h.msg_size - HDR_SIZE;
 	memcpy(m->body, buf + HDR_SIZE, len);	/* the one read of the body */
-	k->stats.bytes_copied += h.msg_size;
+	KSTAT(k, t, bytes_copied, h.msg_size);
 	r = lookup_header(&t->space, &h, flags, &dest, &reply);
 	if (r == SEND_SUCCESS && !h.msg_simple)
 		r = check_body(&t->space, m->body, len, &nitems);
@@ -379,6 +379,6 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 	}
 	while (c->npre > 0)
 		free(c->pre[--c->npre]);
-	k->stats.bytes_copied += m->hdr.msg_size;
+	KSTAT(k, s->task, bytes_copied, m->hdr.msg_size);
 	kmsg_destroy(k, m);
 }

@@ -135,6 +135,8 @@ static void drop_entries(struct kernel *k, struct space *s, int receive_only)
  */
 void ktask_destroy(struct kernel *k, struct ktask *t)
 {
+	if (t->w_sock.fd >= 0)		/* it had attached */
+		TRACE(k, task, UMACH_EV_EXIT, t);
 	t->dying = 1;
 	for (uint32_t i = 0; i < UMACH_SLOTS; i++) {
 		act_abort(k, &t->act[i], KERN_FAILURE);
@@ -190,7 +192,8 @@ static void start_call(struct kernel *k, struct act *a, struct umach_slot *s,
 /* A blocked call whose thread asked to be interrupted (reference 1.5). */
 static void interrupt_call(struct kernel *k, struct act *a)
 {
-	if (a->state == ACT_SEND_WAIT && (a->option & SEND_INTERRUPT))
+	if ((a->state == ACT_SEND_WAIT || a->state == ACT_DELAY) &&
+	    (a->option & SEND_INTERRUPT))
 		act_abort(k, a, SEND_INTERRUPTED);
 	else if (a->state == ACT_RCV_WAIT && (a->option & RCV_INTERRUPT))
 		act_abort(k, a, RCV_INTERRUPTED);

@@ -29,14 +29,14 @@
 #endif
 #define HELLO_MAX 64		/* attaches that have not said hello yet */
 
-static int watch_add(struct kernel *k, struct watch *w, uint32_t events)
+int loop_watch_add(struct kernel *k, struct watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	return epoll_ctl(k->epfd, EPOLL_CTL_ADD, w->fd, &ev);
 }
 
-static void watch_close(struct kernel *k, struct watch *w)
+void loop_watch_close(struct kernel *k, struct watch *w)
 {
 	if (w->fd < 0)
 		return;
@@ -55,9 +55,9 @@ void kernel_forget_task(struct kernel *k, struct ktask *t)
 			break;
 		}
 	t->active = 0;
-	watch_close(k, &t->w_sock);
-	watch_close(k, &t->w_bell);
-	watch_close(k, &t->w_pid);
+	loop_watch_close(k, &t->w_sock);
+	loop_watch_close(k, &t->w_bell);
+	loop_watch_close(k, &t->w_pid);
 }
 
 /*
@@ -93,8 +93,8 @@ int loop_listen(struct kernel *k, const char *path)
 	signal(SIGPIPE, SIG_IGN);
 	k->w_signal = (struct watch){ .kind = W_SIGNAL,
 		.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK) };
-	if (k->w_signal.fd < 0 || watch_add(k, &k->w_listen, EPOLLIN) != 0 ||
-	    watch_add(k, &k->w_signal, EPOLLIN) != 0)
+	if (k->w_signal.fd < 0 || loop_watch_add(k, &k->w_listen, EPOLLIN) != 0 ||
+	    loop_watch_add(k, &k->w_signal, EPOLLIN) != 0)
 		return klog("epoll setup: %s", strerror(errno)), -1;
 	return 0;
 }
@@ -102,8 +102,9 @@ int loop_listen(struct kernel *k, const char *path)
 /* Close what loop_listen opened; the socket file is the caller's. */
 void loop_close(struct kernel *k)
 {
-	watch_close(k, &k->w_listen);
-	watch_close(k, &k->w_signal);
+	monitor_close_all(k);
+	loop_watch_close(k, &k->w_listen);
+	loop_watch_close(k, &k->w_signal);
 	if (k->epfd >= 0)
 		close(k->epfd);
 	k->epfd = -1;
@@ -130,7 +131,7 @@ static void accept_one(struct kernel *k)
 		return;
 	}
 	*w = (struct watch){ .kind = W_HELLO, .fd = fd };
-	if (watch_add(k, w, EPOLLIN | EPOLLRDHUP) != 0) {
+	if (loop_watch_add(k, w, EPOLLIN | EPOLLRDHUP) != 0) {
 		close(fd);
 		free(w);
 		return;
@@ -225,8 +226,8 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
 	welcome_fill(k, t, &wl);
 	wl.name_server = name_server_for(k, t);
 	int fds[2] = { t->memfd, t->w_bell.fd };
-	if (t->w_bell.fd < 0 || watch_add(k, &t->w_bell, EPOLLIN) != 0 ||
-	    (t->w_pid.fd >= 0 && watch_add(k, &t->w_pid, EPOLLIN) != 0) ||
+	if (t->w_bell.fd < 0 || loop_watch_add(k, &t->w_bell, EPOLLIN) != 0 ||
+	    (t->w_pid.fd >= 0 && loop_watch_add(k, &t->w_pid, EPOLLIN) != 0) ||
 	    send_welcome(fd, &wl, fds) != 0) {
 		ktask_destroy(k, t);
 		return NULL;
@@ -234,11 +235,12 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
 	close(t->memfd);
 	t->memfd = -1;
 	t->w_sock = (struct watch){ .kind = W_SOCK, .task = t, .fd = fd };
-	if (watch_add(k, &t->w_sock, EPOLLIN | EPOLLRDHUP) != 0) {
+	if (loop_watch_add(k, &t->w_sock, EPOLLIN | EPOLLRDHUP) != 0) {
 		t->w_sock.fd = -1;
 		ktask_destroy(k, t);
 		return NULL;
 	}
+	TRACE(k, task, UMACH_EV_ATTACH, t);
 	return t;
 }
 
@@ -271,9 +273,14 @@ static void hello(struct kernel *k, struct watch *w)
 				    .version = UMACH_ABI_VERSION,
 				    .status = KERN_INVALID_ARGUMENT };
 	if (n != (ssize_t)sizeof h || h.magic != UMACH_ABI_MAGIC ||
-	    h.version != UMACH_ABI_VERSION) {
+	    h.version != UMACH_ABI_VERSION ||
+	    (h.flags & ~UMACH_HELLO_MONITOR) != 0) {
 		send_welcome(fd, &wl, NULL);	/* best effort: say why */
 		close(fd);
+		return;
+	}
+	if (h.flags & UMACH_HELLO_MONITOR) {
+		monitor_attach(k, fd);
 		return;
 	}
 	struct ucred cred;
@@ -342,6 +349,8 @@ static void poll_events(struct kernel *k, int timeout_ms)
 			signalled(k);
 		else if (w->kind == W_HELLO)
 			hello(k, w);
+		else if (w->kind == W_MONITOR)
+			monitor_event(k, (struct monitor *)w, ev[i].events);
 		else if (t->dying)
 			continue;
 		else if (w->kind == W_DOORBELL)
@@ -405,6 +414,8 @@ int loop_run(struct kernel *k)
 		int n = service_active(k);
 		uint64_t now = kernel_now_ns();
 
+		if (k->mon_dirty)
+			monitor_flush_all(k);
 		timers_expire(k, now);
 		if (n > 0 || now - last_work < spin_ns) {
 			if (n > 0) {

@@ -4,6 +4,7 @@
  * port) and the receive path of 1.9 (RCV_TOO_LARGE keeps the message,
  * hand-off to a waiting receiver).  Messages are FIFO per port.
  */
+#include <signal.h>
 #include <stdlib.h>
 
 #include "kernel.h"
@@ -21,8 +22,20 @@ void waitq_remove(struct waitq *q, struct act *a)
 	a->wnext = a->wprev = NULL;
 }
 
-static void enqueue(struct port *p, struct kmsg *m)
+/*
+ * Queue m on p, sent by task `from` (NULL: the kernel), and count it.
+ * Kernel notifications are traced as UMACH_EV_NOTIFY by notify_send.
+ */
+static void enqueue(struct kernel *k, struct ktask *from, struct port *p,
+		    struct kmsg *m)
 {
+	KSTAT(k, from, msgs_sent, 1);
+	KSTAT(k, from, bytes, m->hdr.msg_size);
+	p->msgs++;
+	p->bytes += m->hdr.msg_size;
+	if (from != NULL || m->hdr.msg_type != MSG_TYPE_EMERGENCY)
+		TRACE(k, msg, UMACH_EV_SEND, from, m, p, m->accept_notify ?
+		      SEND_WILL_NOTIFY : SEND_SUCCESS);
 	m->next = NULL;
 	if (p->qtail)
 		p->qtail->next = m;
@@ -91,8 +104,7 @@ void msgq_send_always(struct kernel *k, struct kmsg *m)
 		kmsg_destroy(k, m);
 		return;
 	}
-	enqueue(p, m);
-	k->stats.msgs_sent++;
+	enqueue(k, NULL, p, m);
 	deliver(k, p);
 }
 
@@ -110,13 +122,53 @@ static int send_full_now(struct kernel *k, struct act *a, struct kmsg *m)
 		if (e != NULL)
 			e->accept_pending = 1;
 		m->accept_notify = e != NULL;
-		enqueue(p, m);
-		k->stats.msgs_sent++;
+		enqueue(k, a->task, p, m);
 		deliver(k, p);
 		return SEND_WILL_NOTIFY;
 	}
 	kmsg_destroy(k, m);
 	return SEND_TIMED_OUT;
+}
+
+/*
+ * The knobs that act before a send (protocol.md §10): kill the task at
+ * its Nth message (the message is lost with it), or hold the message for
+ * the port's delay first.  Returns 1 if m was taken: the call then waits,
+ * for the timer or for the task's death.
+ */
+static int knob_held(struct kernel *k, struct act *a, struct port *p,
+		     struct kmsg *m)
+{
+	struct ktask *t = a->task;
+
+	if (a->delayed) {		/* its delay is over: send it now */
+		a->delayed = 0;
+		return 0;
+	}
+	t->sends++;
+	if (t->kill_at != 0 && t->sends >= t->kill_at) {
+		t->kill_at = 0;
+		TRACE(k, knob, UMACH_KNOB_KILL_AT, t, p, t->sends);
+		kill(t->pid, SIGKILL);
+		kmsg_destroy(k, m);
+		return 1;
+	}
+	if (p->delay_ms == 0)
+		return 0;
+	TRACE(k, knob, UMACH_KNOB_DELAY_MS, t, p, p->delay_ms);
+	a->pending = m;
+	act_block(k, a, p, ACT_DELAY, p->delay_ms, 1);
+	return 1;
+}
+
+/* The queue-full knob: does this send find p full although it is not? */
+static int knob_full(struct kernel *k, struct act *a, struct port *p)
+{
+	if (p->full_pct == 0 ||
+	    (p->full_pct < 100 && kernel_random(k) % 100 >= p->full_pct))
+		return 0;
+	TRACE(k, knob, UMACH_KNOB_QUEUE_FULL, a->task, p, p->full_pct);
+	return 1;
 }
 
 /*
@@ -130,15 +182,19 @@ int msgq_send(struct kernel *k, struct act *a, struct kmsg *m)
 {
 	struct port *p = m->dest;
 
-	if (p->kobject != NULL)
+	if (p->kobject != NULL) {
+		TRACE(k, msg, UMACH_EV_SEND, a->task, m, p, SEND_SUCCESS);
 		return kobject_dispatch(k, m);
+	}
 	if (p->dead) {
 		kmsg_destroy(k, m);
 		return SEND_INVALID_PORT;
 	}
-	if (p->count < p->backlog && p->senders.head == NULL) {
-		enqueue(p, m);
-		k->stats.msgs_sent++;
+	if (knob_held(k, a, p, m))
+		return MSGQ_BLOCKED;
+	if (p->count < p->backlog && p->senders.head == NULL &&
+	    !knob_full(k, a, p)) {
+		enqueue(k, a->task, p, m);
 		deliver(k, p);
 		return SEND_SUCCESS;
 	}
@@ -169,15 +225,14 @@ int msgq_send_expired(struct kernel *k, struct act *a)
  */
 void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n)
 {
-	while (n-- > 0 && p->senders.head != NULL && p->count < p->backlog) {
+	while (n-- > 0 && p->senders.head != NULL && p->count < p->backlog &&
+	       p->full_pct < 100) {
 		struct act *a = p->senders.head;
 		struct kmsg *m = a->pending;
 
 		act_unblock(k, a);
 		a->pending = NULL;
-		enqueue(p, m);
-		k->stats.msgs_sent++;
-		k->stats.wakeups++;
+		enqueue(k, a->task, p, m);
 		sys_send_done(k, a, SEND_SUCCESS);
 		deliver(k, p);
 	}
@@ -209,24 +264,27 @@ static int receive_from(struct kernel *k, struct act *a, struct port *p)
 	struct kcopyout c;
 	int r = kmsg_copyout_prepare(m, &a->task->space, cap, &c);
 
-	if (r == RCV_TOO_LARGE) {
-		a->out_size = m->hdr.msg_size;
-		if (k->profile == UMACH_PROFILE_NEXT && !(a->option & RCV_LARGE))
-			kmsg_destroy(k, msgq_dequeue(k, p));
-	}
 	if (r == RCV_SUCCESS && m->nool > 0 && kmsg_send_ool(m, a) != 0) {
 		kmsg_copyout_cancel(&c);
 		r = RCV_NOT_ENOUGH_MEMORY;
 	}
 	if (r != RCV_SUCCESS) {
+		TRACE(k, msg, UMACH_EV_RECEIVE, a->task, m, p, r);
+		if (r == RCV_TOO_LARGE) {
+			a->out_size = m->hdr.msg_size;
+			if (k->profile == UMACH_PROFILE_NEXT &&
+			    !(a->option & RCV_LARGE))
+				kmsg_destroy(k, msgq_dequeue(k, p));
+		}
 		act_complete(k, a, r);
 		return r;
 	}
 	msgq_dequeue(k, p);
 	a->out_size = m->hdr.msg_size;
 	a->out_ool = m->nool;
+	TRACE(k, msg, UMACH_EV_RECEIVE, a->task, m, p, RCV_SUCCESS);
 	kmsg_copyout_finish(k, m, &a->task->space, slot->buf, &c);
-	k->stats.msgs_received++;
+	KSTAT(k, a->task, msgs_received, 1);
 	act_complete(k, a, RCV_SUCCESS);
 	return RCV_SUCCESS;
 }
@@ -259,6 +317,7 @@ int msgq_receive(struct kernel *k, struct act *a)
 	struct port *p = receive_port(a, &st);
 
 	if (p == NULL) {
+		TRACE(k, msg, UMACH_EV_RECEIVE, a->task, NULL, NULL, st);
 		act_complete(k, a, st);
 		return st;
 	}

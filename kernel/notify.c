@@ -42,6 +42,7 @@ void notify_send(struct kernel *k, struct ktask *t, int id, int32_t name)
 	m->simple = 1;
 	m->dest = np;
 	port_get(np);
-	k->stats.notifications++;
+	KSTAT(k, t, notifications, 1);
+	TRACE(k, notify, t, id, name);
 	msgq_send_always(k, m);
 }

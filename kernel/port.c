@@ -125,6 +125,7 @@ void port_destroy(struct kernel *k, struct port *p)
 {
 	if (p->dead)
 		return;
+	TRACE(k, port, UMACH_EV_PORT_DEATH, p);
 	p->dead = 1;
 	p->receiver = NULL;
 	p->owner = NULL;

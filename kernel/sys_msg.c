@@ -21,6 +21,8 @@ void sys_send_done(struct kernel *k, struct act *a, int32_t status)
 {
 	if (status == MSGQ_BLOCKED)
 		return;
+	if (status != SEND_SUCCESS && status != SEND_WILL_NOTIFY)
+		TRACE(k, msg, UMACH_EV_SEND_FAIL, a->task, NULL, NULL, status);
 	if (a->call == UMACH_CALL_MSG_RPC &&
 	    (status == SEND_SUCCESS || status == SEND_WILL_NOTIFY)) {
 		msgq_receive(k, a);
@@ -37,6 +39,7 @@ static void send_half(struct kernel *k, struct act *a)
 			    send_bytes(a), flags, &m);
 
 	if (r != SEND_SUCCESS) {
+		TRACE(k, msg, UMACH_EV_SEND_FAIL, a->task, NULL, NULL, r);
 		act_complete(k, a, r);
 		return;
 	}

@@ -2,8 +2,10 @@
  * umach: the command-line tool.  `umach run` runs a program as a task,
  * starting a private kernel when none serves the socket (as D-Bus
  * autolaunch does) and stopping it afterwards; `umach kernel` starts,
- * stops and reports on a background kernel.  Errors say what to do; exit
- * codes are 0 ok, 1 error, 2 usage.
+ * stops and reports on a background kernel.  ps, ports, stat, knob
+ * (show.c) and trace (trace.c) look inside a running kernel through the
+ * monitor protocol.  Errors say what to do; exit codes are 0 ok, 1 error,
+ * 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +22,46 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <umach/path.h>
+#include "tool.h"
 
 static const char usage[] =
-	"usage: umach run [--profile textbook|mach25|next] PROGRAM [ARGS...]\n"
+	"usage: umach run [--profile textbook|mach25|next] [--trace [TRACE-OPTS]]\n"
+	"                 PROGRAM [ARGS...]\n"
 	"       umach kernel start [--profile P] | stop | status\n"
+	"       umach ps\n"
+	"       umach ports [TASK]\n"
+	"       umach stat\n"
+	"       umach trace [--json] [--msc FILE] [--task TASK] [--port ID] [--id N]\n"
+	"                   [--count N]\n"
+	"       umach knob delay PORT MS | full PORT PCT | kill TASK N | seed N\n"
 	"       umach --help\n"
 	"\n"
 	"  run      run PROGRAM as a task; if no kernel serves the socket, start a\n"
 	"           private one for it and stop it when PROGRAM ends.  Exits with\n"
-	"           PROGRAM's status.\n"
+	"           PROGRAM's status.  --trace shows the run's events on stderr\n"
+	"           (with --json, --msc FILE and the filters of trace).\n"
 	"  kernel   start a background kernel (returns once it serves), stop it\n"
 	"           (and remove its socket), or say whether one serves.\n"
+	"  ps       list tasks: pid, name, rights, queued messages, and what each\n"
+	"           thread in a call is blocked on.\n"
+	"  ports    list each task's port names and rights (or one TASK's), as\n"
+	"           lsmp does: who receives and owns each port, its queue and\n"
+	"           backlog, and who is blocked on it.\n"
+	"  stat     counters per task, in total and per port: messages, bytes,\n"
+	"           bytes copied and moved, blocks, wake-ups, notifications,\n"
+	"           timeouts.\n"
+	"  trace    show every event live until Ctrl-C: messages, blocks,\n"
+	"           wake-ups, notifications, deaths.  --json prints one object per\n"
+	"           line; --msc FILE writes a chart for mscgen(1) at the end.\n"
+	"  knob     simulation knobs: delay each message to PORT by MS ms; make\n"
+	"           PCT %% of sends to PORT find it full; SIGKILL TASK at its Nth\n"
+	"           message from now; seed the kernel's random choices.\n"
 	"\n"
+	"A TASK is a pid or a task name; a PORT is #ID or TASK:NAME (umach ports).\n"
 	"The socket is $UMACH_SOCKET, else $XDG_RUNTIME_DIR/umach/kernel.sock,\n"
 	"else /tmp/umach-$UID/kernel.sock.  See umach(1).\n";
 
-static int usage_error(const char *fmt, const char *arg)
+int tool_usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "umach: ");
 	fprintf(stderr, fmt, arg);
@@ -157,8 +182,62 @@ static void show_log(const char *log)
 		close(fd);
 }
 
+/*
+ * Run argv as a task on the kernel at sock, tracing it with o if o is not
+ * NULL; returns its exit status.  The trace goes to stderr, so that the
+ * program's stdout is its own.
+ */
+static int run_program(char **argv, const char *sock,
+		       const struct trace_opts *o)
+{
+	struct trace_log *l = NULL;
+	int fd = -1;
+
+	if (o != NULL) {
+		if ((fd = mon_connect(sock, 0)) < 0 ||
+		    (l = trace_begin(fd, o)) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			return 1;
+		}
+	}
+	pid_t p = fork();
+	if (p == 0) {
+		if (fd >= 0)
+			close(fd);
+		execvp(argv[0], argv);
+		fprintf(stderr, "umach: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	signal(SIGINT, SIG_IGN);	/* the program decides; then we clean up */
+	int rc = 1, st;
+	if (p < 0)
+		fprintf(stderr, "umach: cannot fork: %s\n", strerror(errno));
+	while (p > 0 && l != NULL) {	/* show events until it ends */
+		pid_t w = waitpid(p, &st, WNOHANG);
+		if (w == p) {
+			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			p = 0;
+			break;
+		}
+		if (trace_step(l, 20) < 0) {
+			fprintf(stderr, "umach: the kernel went away\n");
+			trace_end(l, 0);
+			l = NULL;
+		}
+	}
+	if (p > 0)
+		rc = wait_child(p);
+	if (l != NULL && trace_end(l, 1) != 0 && rc == 0)
+		rc = 1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Run argv as a task on a private kernel; returns the exit status. */
-static int run_private(char **argv, const char *profile)
+static int run_private(char **argv, const char *profile,
+		       const struct trace_opts *o)
 {
 	char dir[] = "/tmp/umach-run-XXXXXX", sock[128], log[128];
 
@@ -179,14 +258,7 @@ static int run_private(char **argv, const char *profile)
 		return 1;
 	}
 	setenv("UMACH_SOCKET", sock, 1);
-	pid_t p = fork();
-	if (p == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "umach: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	signal(SIGINT, SIG_IGN);	/* the program decides; then we clean up */
-	int rc = p < 0 ? 1 : wait_child(p);
+	int rc = run_program(argv, sock, o);
 	if (getenv("UMACH_VERBOSE") != NULL)
 		show_log(log);
 	close(log_fd);
@@ -198,17 +270,32 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *profile = NULL;
 	char path[UMACH_SOCKET_PATH_MAX];
-	int i = 1;
+	struct trace_opts o = { .out = stderr };
+	int i = 1, trace = 0, r;
 
-	if (i < argc && strcmp(argv[i], "--profile") == 0) {
-		if (i + 1 >= argc || !valid_profile(argv[i + 1]))
-			return usage_error("--profile takes textbook, mach25 or next (got '%s')",
-					   i + 1 < argc ? argv[i + 1] : "");
-		profile = argv[i + 1];
-		i += 2;
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--profile") == 0) {
+			if (i + 1 >= argc || !valid_profile(argv[i + 1]))
+				return tool_usage("--profile takes textbook, mach25 or "
+						  "next (got '%s')",
+						  i + 1 < argc ? argv[i + 1] : "");
+			profile = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--trace") == 0) {
+			trace = 1;
+			i++;
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if ((r = trace_parse_opt(&o, argc, argv, &i)) != 1) {
+			return r == 2 ? 2 : tool_usage("unknown run option '%s'",
+						       argv[i]);
+		} else {
+			trace = 1;
+		}
 	}
 	if (i >= argc)
-		return usage_error("run needs a PROGRAM%s", "");
+		return tool_usage("run needs a PROGRAM%s", "");
 	if (umach_socket_path(path, sizeof path) != 0) {
 		fprintf(stderr, "umach: socket path too long; set UMACH_SOCKET\n");
 		return 1;
@@ -217,11 +304,14 @@ static int cmd_run(int argc, char **argv)
 		if (profile != NULL)
 			fprintf(stderr, "umach: using the kernel already serving %s; "
 				"--profile applies only to a private kernel\n", path);
+		if (trace)
+			return run_program(argv + i, path, &o);
 		execvp(argv[i], argv + i);
 		fprintf(stderr, "umach: cannot run %s: %s\n", argv[i], strerror(errno));
 		return 127;
 	}
-	return run_private(argv + i, profile ? profile : "textbook");
+	return run_private(argv + i, profile ? profile : "textbook",
+			   trace ? &o : NULL);
 }
 
 static int kernel_stop(const char *path)
@@ -250,7 +340,7 @@ static int cmd_kernel(int argc, char **argv)
 	const char *profile = "textbook";
 
 	if (argc < 2)
-		return usage_error("kernel needs start, stop or status%s", "");
+		return tool_usage("kernel needs start, stop or status%s", "");
 	if (umach_socket_path(path, sizeof path) != 0) {
 		fprintf(stderr, "umach: socket path too long; set UMACH_SOCKET\n");
 		return 1;
@@ -259,7 +349,7 @@ static int cmd_kernel(int argc, char **argv)
 	    strcmp(argv[2], "--profile") == 0 && valid_profile(argv[3]))
 		profile = argv[3];
 	else if (argc != 2)
-		return usage_error("unexpected arguments after 'kernel %s'", argv[1]);
+		return tool_usage("unexpected arguments after 'kernel %s'", argv[1]);
 	if (strcmp(argv[1], "status") == 0) {
 		pid_t k = kernel_at(path);
 		if (k <= 0) {
@@ -272,7 +362,7 @@ static int cmd_kernel(int argc, char **argv)
 	if (strcmp(argv[1], "stop") == 0)
 		return kernel_stop(path);
 	if (strcmp(argv[1], "start") != 0)
-		return usage_error("unknown kernel command '%s'", argv[1]);
+		return tool_usage("unknown kernel command '%s'", argv[1]);
 	if (kernel_at(path) > 0) {
 		fprintf(stderr, "umach: a kernel already serves %s\n", path);
 		return 1;
@@ -287,7 +377,7 @@ static int cmd_kernel(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("no command given%s", "");
+		return tool_usage("no command given%s", "");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
@@ -297,5 +387,20 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "kernel") == 0)
 		return cmd_kernel(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'", argv[1]);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = { { "ps", cmd_ps }, { "ports", cmd_ports },
+		     { "stat", cmd_stat }, { "trace", cmd_trace },
+		     { "knob", cmd_knob } };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+					 strcmp(argv[2], "-h") == 0)) {
+				fputs(usage, stdout);
+				return 0;
+			}
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	return tool_usage("unknown command '%s'", argv[1]);
 }

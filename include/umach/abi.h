@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #define UMACH_ABI_MAGIC   0x48434d55u	/* "UMCH" in memory order */
-#define UMACH_ABI_VERSION 2u
+#define UMACH_ABI_VERSION 3u
 
 /* Limits of one channel (protocol.md §2). */
 #define UMACH_SLOTS        64u		/* threads of a task in a call at once */
@@ -43,10 +43,11 @@
 struct umach_hello {			/* writer: task */
 	uint32_t magic;
 	uint32_t version;
-	uint32_t flags;			/* 0 */
+	uint32_t flags;			/* 0, or UMACH_HELLO_MONITOR */
 	uint32_t pad0;			/* 0 */
 	char     name[UMACH_NAME_MAX];	/* NUL-terminated; may be empty */
 };
+#define UMACH_HELLO_MONITOR 1u		/* a monitor, not a task (§10) */
 _Static_assert(sizeof(struct umach_hello) == 48, "abi: hello size");
 
 struct umach_welcome {			/* writer: kernel */
@@ -143,5 +144,151 @@ _Static_assert(sizeof(struct umach_channel) ==
 	       64 + UMACH_SLOTS * sizeof(struct umach_slot), "abi: channel size");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 	       "abi: shared atomics must be lock-free");
+
+/*
+ * The monitor protocol (protocol.md §10): how the umach tool sees inside
+ * the kernel.  A monitor connects like a task but says UMACH_HELLO_MONITOR
+ * in its hello; the welcome comes without fds, and the connection then
+ * carries requests from the tool and records from the kernel, one per
+ * packet.  A monitor holds no rights and cannot change what tasks see,
+ * except through the simulation knobs (UMACH_MON_KNOB).
+ */
+#define UMACH_MON_TASKS   1u	/* snapshot: a TASK record per task, THREADs */
+#define UMACH_MON_PORTS   2u	/* snapshot: PORT records of task `arg` (0: all) */
+#define UMACH_MON_STATS   3u	/* snapshot: STATS records, totals first */
+#define UMACH_MON_TRACE   4u	/* arg 1: stream EVENT records from now; 0: stop */
+#define UMACH_MON_SYNC    5u	/* answered by END once everything before it is */
+#define UMACH_MON_KNOB    6u	/* set knob `knob` on `arg` to `value` */
+#define UMACH_MON_REQ_MAX 6u
+
+/* Simulation knobs (UMACH_MON_KNOB). */
+#define UMACH_KNOB_DELAY_MS   1u	/* port id arg: hold each message value ms */
+#define UMACH_KNOB_QUEUE_FULL 2u	/* port id arg: value 1 = report full */
+#define UMACH_KNOB_KILL_AT    3u	/* task id arg: SIGKILL at its value-th send */
+#define UMACH_KNOB_SEED       4u	/* arg ignored: seed the kernel's choices */
+#define UMACH_KNOB_MAX        4u
+
+struct umach_mon_req {			/* writer: tool */
+	uint32_t magic;			/* UMACH_ABI_MAGIC */
+	uint32_t op;			/* UMACH_MON_* */
+	uint64_t arg;
+	uint32_t knob;
+	uint32_t pad0;
+	uint64_t value;
+};
+_Static_assert(sizeof(struct umach_mon_req) == 32, "abi: monitor request");
+
+/* Records from the kernel: each starts with its type. */
+#define UMACH_REC_END    1u	/* answers a request; status says how it went */
+#define UMACH_REC_TASK   2u
+#define UMACH_REC_THREAD 3u
+#define UMACH_REC_PORT   4u
+#define UMACH_REC_STATS  5u
+#define UMACH_REC_EVENT  6u
+
+struct umach_rec_end {
+	uint32_t type;
+	int32_t  status;		/* KERN_SUCCESS or why the request failed */
+	uint32_t op;			/* the request answered */
+	uint32_t count;			/* records sent for it */
+};
+
+struct umach_rec_task {
+	uint32_t type;
+	int32_t  pid;
+	uint64_t id;
+	char     name[UMACH_NAME_MAX];
+	uint32_t rights;		/* names in its space */
+	uint32_t queued;		/* messages queued on ports it receives on */
+	uint32_t threads;		/* slots in a call now */
+	uint32_t blocked;		/* of them, blocked */
+};
+
+/* A thread of a task in a call (UMACH_MON_TASKS, after its TASK). */
+#define UMACH_TS_RUNNING   0u	/* in the kernel, or being answered */
+#define UMACH_TS_SEND      1u	/* blocked on a full queue */
+#define UMACH_TS_RECEIVE   2u	/* blocked waiting for a message */
+struct umach_rec_thread {
+	uint32_t type;
+	uint32_t slot;
+	uint64_t task;
+	uint32_t call;			/* UMACH_CALL_* */
+	uint32_t state;			/* UMACH_TS_* */
+	uint64_t port;			/* port id waited on, or 0 */
+	int32_t  name;			/* the task's name for it, or 0 */
+	uint32_t timeout_ms;		/* left, or 0 = none */
+};
+
+struct umach_rec_port {
+	uint32_t type;
+	int32_t  name;			/* in task */
+	uint64_t task;
+	uint64_t port;			/* kernel-wide id */
+	uint32_t rights;		/* PORT_TYPE_* bits the task holds */
+	uint32_t flags;			/* UMACH_PF_* */
+	uint64_t receiver;		/* task ids; 0 = none (or the kernel) */
+	uint64_t owner;
+	uint32_t queued, backlog;
+	uint32_t senders_blocked, receivers_blocked;
+	uint32_t holders;		/* names for it in all spaces */
+	uint32_t delay_ms;		/* knob */
+	uint64_t msgs, bytes;		/* sent to it, ever */
+};
+#define UMACH_PF_DEAD       1u
+#define UMACH_PF_KOBJECT    2u	/* a task's or thread's kernel port */
+#define UMACH_PF_NOTIFY     4u	/* the task's notify port */
+#define UMACH_PF_QUEUE_FULL 8u	/* knob */
+
+struct umach_counters {
+	uint64_t msgs_sent, msgs_received, bytes, bytes_copied, bytes_moved;
+	uint64_t blocks, wakeups, notifications, timeouts;
+};
+
+struct umach_rec_stats {
+	uint32_t type;
+	int32_t  pid;			/* 0 for the totals */
+	uint64_t task;			/* 0 for the totals */
+	char     name[UMACH_NAME_MAX];
+	struct umach_counters c;
+};
+
+/* Events streamed to a tracing monitor. */
+#define UMACH_EV_SEND      1u	/* a message was queued or handed over */
+#define UMACH_EV_SEND_FAIL 2u	/* a send ended with an error (status) */
+#define UMACH_EV_RECEIVE   3u	/* a message was received */
+#define UMACH_EV_BLOCK     4u	/* a thread blocked (state: UMACH_TS_*) */
+#define UMACH_EV_WAKE      5u	/* a blocked thread went on (status) */
+#define UMACH_EV_TIMEOUT   6u	/* a blocked thread's timer ran out */
+#define UMACH_EV_NOTIFY    7u	/* the kernel sent a notification (msg_id) */
+#define UMACH_EV_RIGHT     8u	/* a right moved (rights: PORT_TYPE_*) */
+#define UMACH_EV_PORT_DEATH 9u
+#define UMACH_EV_ATTACH    10u	/* a task attached */
+#define UMACH_EV_EXIT      11u	/* a task went away */
+#define UMACH_EV_LOST      12u	/* size = events the monitor missed */
+#define UMACH_EV_KNOB      13u	/* a knob acted (msg_id = UMACH_KNOB_*) */
+#define UMACH_EV_MAX       13u
+
+struct umach_rec_event {
+	uint32_t type;
+	uint32_t ev;			/* UMACH_EV_* */
+	uint64_t time_ns;		/* CLOCK_MONOTONIC */
+	uint64_t task, peer;		/* actor and other task ids, or 0 */
+	int32_t  pid, peer_pid;
+	uint64_t port;			/* port id, or 0 */
+	int32_t  name;			/* the actor's name for the port */
+	int32_t  status;
+	int32_t  msg_id;
+	uint32_t size;			/* message bytes */
+	uint32_t ports, ool;		/* rights and out-of-line items carried */
+	uint32_t state, rights;
+	uint64_t copied, moved;		/* payload bytes copied / moved */
+	uint64_t seq;			/* event number since the kernel began */
+	char     task_name[UMACH_NAME_MAX];
+	char     peer_name[UMACH_NAME_MAX];
+};
+_Static_assert(sizeof(struct umach_rec_event) == 168, "abi: event record");
+
+/* The largest record, for a tool's receive buffer. */
+#define UMACH_REC_MAX 256u
 
 #endif /* UMACH_ABI_H */

@@ -86,10 +86,9 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static void rpcs(port_t squarer)
+static void rpcs(port_t squarer, int n)
 {
 	struct req m;
-	int n = 10000;
 
 	for (int i = 1; i <= 3; i++) {
 		init(&m, squarer, thread_reply(), 1, i * 7);
@@ -150,8 +149,16 @@ static void mailbox(void)
 	       note.notify_port);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int rounds = 10000;
+	char *end;
+
+	if (argc > 2 || (argc == 2 && ((rounds = (int)strtol(argv[1], &end, 10)) < 0 ||
+				       *end != '\0' || argv[1][0] == '\0'))) {
+		fprintf(stderr, "usage: demo [ROUND-TRIPS]   (default 10000)\n");
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("umach demo: task_self()=%d task_notify()=%d name_server_port=%d\n",
 	       task_self(), task_notify(), name_server_port);
@@ -161,7 +168,7 @@ int main(void)
 	port_t squarer = look_up("squarer");
 	printf("\nThe server (pid %d) checked in \"squarer\"; we hold send right %d.\n",
 	       (int)pid, squarer);
-	rpcs(squarer);
+	rpcs(squarer, rounds);
 	mailbox();
 	printf("\nKilling the server with SIGKILL...\n");
 	kill(pid, SIGKILL);
