@@ -83,19 +83,9 @@ static void heap_remove(struct kernel *k, struct act *a)
 	heap_fix(k, i);
 }
 
-/*
- * Block a on port p (its senders or receivers queue).  With `timed`, it
- * also waits at most timeout_ms.  The heap has room for every activation
- * (kernel_init sized it), so this cannot fail.
- */
-void act_block(struct kernel *k, struct act *a, struct port *p,
-	       enum act_state st, uint32_t timeout_ms, int timed)
+static void wait_on(struct kernel *k, struct act *a, struct waitq *q,
+		    uint32_t timeout_ms, int timed)
 {
-	struct waitq *q = st == ACT_SEND_WAIT ? &p->senders : &p->receivers;
-
-	a->state = st;
-	a->wport = p;
-	port_get(p);
 	a->wnext = NULL;
 	a->wprev = q->tail;
 	if (q->tail)
@@ -112,18 +102,52 @@ void act_block(struct kernel *k, struct act *a, struct port *p,
 	heap_fix(k, (uint32_t)a->heap_idx);
 }
 
+/*
+ * Block a on port p (its senders or receivers queue).  With `timed`, it
+ * also waits at most timeout_ms.  The heap has room for every activation
+ * (kernel_init sized it), so this cannot fail.
+ */
+void act_block(struct kernel *k, struct act *a, struct port *p,
+	       enum act_state st, uint32_t timeout_ms, int timed)
+{
+	a->state = st;
+	a->wport = p;
+	port_get(p);
+	wait_on(k, a, st == ACT_SEND_WAIT ? &p->senders : &p->receivers,
+		timeout_ms, timed);
+}
+
+/*
+ * Block a in receive on port set `set`, as act_block does for a port.
+ * The set holds no reference: pset_destroy() wakes its waiters before it
+ * frees the set.  Cannot fail.
+ */
+void act_block_set(struct kernel *k, struct act *a, struct pset *set,
+		   uint32_t timeout_ms, int timed)
+{
+	a->state = ACT_RCV_WAIT;
+	a->wset = set;
+	wait_on(k, a, &set->receivers, timeout_ms, timed);
+}
+
 /* Take a off its wait queue and the timer heap; it stays mid-call. */
 void act_unblock(struct kernel *k, struct act *a)
 {
 	struct port *p = a->wport;
 
-	if (p == NULL)
+	if (a->wset != NULL)
+		waitq_remove(&a->wset->receivers, a);
+	else if (p != NULL)
+		waitq_remove(a->state == ACT_SEND_WAIT ? &p->senders :
+			      &p->receivers, a);
+	else
 		return;
-	waitq_remove(a->state == ACT_SEND_WAIT ? &p->senders : &p->receivers, a);
 	if (a->heap_idx >= 0)
 		heap_remove(k, a);
 	a->wport = NULL;
-	port_put(k, p);
+	a->wset = NULL;
+	if (p != NULL)
+		port_put(k, p);
 }
 
 /*
