@@ -27,8 +27,8 @@ struct pset *pset_lookup(struct space *s, int32_t name)
 
 /*
  * port_set_allocate(): a new, empty set in s.  Returns KERN_SUCCESS with
- * *out_name set, KERN_NO_SPACE at the per-task name limit or
- * KERN_RESOURCE_SHORTAGE; nothing changes on failure.
+ * *out_name set, or KERN_RESOURCE_SHORTAGE (per-task name limit or
+ * memory, as port_allocate); nothing changes on failure.
  */
 int pset_allocate(struct space *s, int32_t *out_name)
 {
@@ -40,7 +40,7 @@ int pset_allocate(struct space *s, int32_t *out_name)
 	r = space_insert_set(s, set);
 	if (r != KERN_SUCCESS) {
 		free(set);
-		return r;
+		return KERN_RESOURCE_SHORTAGE;
 	}
 	*out_name = set->name;
 	return KERN_SUCCESS;

@@ -11,6 +11,7 @@
 
 #include <mach/mig_errors.h>
 #include "kernel.h"
+#include "fail.h"
 
 #define HDR ((uint32_t)sizeof(msg_header_t))
 #define ARG ((uint32_t)(sizeof(msg_type_t) + 8))	/* descriptor + int, padded */
@@ -315,7 +316,7 @@ static int k_port_set_status(struct kernel *k, struct ktask *t,
 		return MIG_BAD_ARGUMENTS;
 	if (set == NULL)
 		return KERN_INVALID_ARGUMENT;
-	int32_t *names = malloc((set->nmembers + 1) * sizeof *names);
+	int32_t *names = umach__malloc((set->nmembers + 1) * sizeof *names);
 	if (names == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	for (struct port *p = set->members; p != NULL; p = p->snext)
