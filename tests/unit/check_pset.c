@@ -687,6 +687,32 @@ START_TEST(test_pset_set_calls_with_the_wrong_arguments_return_mig_bad_arguments
 }
 END_TEST
 
+START_TEST(test_pset_msg_rpc_with_port_default_receives_from_the_default_set)
+{
+	struct kt_msg m;
+
+	ck_assert_int_eq(port_enable(a, p1), KERN_SUCCESS);
+	/* the send half has no reply port; the receive half is PORT_DEFAULT */
+	kt_msg_init(&m, p1, PORT_ENABLED_NAME, 5);
+	kt_msg_int(&m, 42);
+	ck_assert_int_eq(kt_rpc(a, 0, &m, RCV_TIMEOUT, UMACH_MSG_BUF, 0),
+			 RPC_SUCCESS);
+	ck_assert_int_eq(kt_rcv_int(a, 0), 42);
+	ck_assert_int_eq(local_port(), p1);
+	ck_assert_int_eq(kt_hdr(a, 0)->msg_remote_port, PORT_NULL);
+}
+END_TEST
+
+START_TEST(test_pset_an_interrupted_set_receive_returns_interrupted)
+{
+	ck_assert_int_eq(kt_receive(a, 0, s, UMACH_MSG_BUF, RCV_INTERRUPT, 0),
+			 KT_BLOCKED);
+	kt_cancel(a, 0);
+	ck_assert_int_eq(kt_status(a, 0), RCV_INTERRUPTED);
+	ck_assert_ptr_null(pset_lookup(&a->space, s)->receivers.head);
+}
+END_TEST
+
 /* ---- death ---- */
 
 START_TEST(test_pset_a_dying_port_leaves_its_set)
@@ -711,6 +737,53 @@ START_TEST(test_pset_a_set_receiver_outlives_its_last_member)
 	ck_assert_int_eq(set_add(a, s, p2), KERN_SUCCESS);
 	ck_assert_int_eq(kt_send_int(b, 0, b2, 3, 0, 0), SEND_SUCCESS);
 	ck_assert_int_eq(kt_status(a, 0), RCV_SUCCESS);
+}
+END_TEST
+
+/* Give b the receive right to a's p1 (a keeps ownership), as a
+ * receive-right transfer would; returns b's name for it. */
+static int32_t receive_right_to_b(void)
+{
+	struct entry *e = space_lookup(&a->space, p1);
+
+	ck_assert_int_eq(set_remove(a, p1), KERN_NOT_IN_SET);
+	e->type = PORT_TYPE_OWN;
+	ck_assert_int_eq(space_reserve(&b->space, 1), KERN_SUCCESS);
+	struct entry *eb = space_insert(&b->space, e->port, PORT_TYPE_RECEIVE,
+					NULL);
+	e->port->receiver = &b->space;
+	return eb->name;
+}
+
+START_TEST(test_pset_a_receive_right_that_reverts_to_the_owner_arrives_restricted)
+{
+	int32_t bs, name;
+	int32_t bp = receive_right_to_b();
+
+	ck_assert_int_eq(set_allocate(b, &bs), KERN_SUCCESS);
+	ck_assert_int_eq(set_add(b, bs, bp), KERN_SUCCESS);
+	ck_assert_int_eq(kt_send_int(b, 0, bp, 6, 0, 0), SEND_SUCCESS);
+	ck_assert_int_eq(kt_port_deallocate(b, bp), KERN_SUCCESS);
+	ck_assert_uint_eq(pset_lookup(&b->space, bs)->nmembers, 0);
+	ck_assert_int_eq(kt_notification(a, &name), NOTIFY_RECEIVE_RIGHTS);
+	ck_assert_int_eq(status_set(a, p1), PORT_NULL);
+	ck_assert_int_eq(rcv(p1), RCV_SUCCESS);
+	ck_assert_int_eq(kt_rcv_int(a, 0), 6);
+}
+END_TEST
+
+START_TEST(test_pset_a_receiver_task_death_takes_the_port_out_of_its_set)
+{
+	int32_t name;
+	int32_t bp = receive_right_to_b();
+
+	ck_assert_int_eq(port_enable(b, bp), KERN_SUCCESS);
+	ck_assert_int_eq(kt_receive(b, 0, PORT_ENABLED_NAME, UMACH_MSG_BUF, 0,
+				    0), KT_BLOCKED);
+	ktask_destroy(&kern, b);
+	ck_assert_int_eq(kt_notification(a, &name), NOTIFY_RECEIVE_RIGHTS);
+	ck_assert_ptr_null(space_lookup(&a->space, p1)->port->pset);
+	ck_assert_int_eq(status_set(a, p1), PORT_NULL);
 }
 END_TEST
 
@@ -784,7 +857,11 @@ static Suite *pset_suite(void)
 	tcase_add_test(tc, test_pset_a_port_item_naming_a_set_returns_invalid_port);
 	tcase_add_test(tc, test_pset_rename_moves_a_set_name_and_keeps_names_unique);
 	tcase_add_test(tc, test_pset_set_calls_with_the_wrong_arguments_return_mig_bad_arguments);
+	tcase_add_test(tc, test_pset_msg_rpc_with_port_default_receives_from_the_default_set);
+	tcase_add_test(tc, test_pset_an_interrupted_set_receive_returns_interrupted);
 	tcase_add_test(tc, test_pset_a_dying_port_leaves_its_set);
+	tcase_add_test(tc, test_pset_a_receive_right_that_reverts_to_the_owner_arrives_restricted);
+	tcase_add_test(tc, test_pset_a_receiver_task_death_takes_the_port_out_of_its_set);
 	tcase_add_test(tc, test_pset_a_set_receiver_outlives_its_last_member);
 	tcase_add_test(tc, test_pset_a_dying_task_frees_its_sets_and_their_waiters);
 	suite_add_tcase(su, tc);
