@@ -102,7 +102,7 @@ START_TEST(test_a_server_receives_on_one_set_from_two_client_processes)
 }
 END_TEST
 
-START_TEST(test_port_set_status_lists_the_members_out_of_line)
+START_TEST(test_port_set_status_and_port_names_show_sets)
 {
 	port_t p1 = new_port(), p2 = new_port(), s;
 	port_name_array_t members;
@@ -123,6 +123,19 @@ START_TEST(test_port_set_status_lists_the_members_out_of_line)
 				       n * sizeof *members), KERN_SUCCESS);
 	ck_assert_int_eq(port_set_status(task_self(), p1, &members, &n),
 			 KERN_INVALID_ARGUMENT);
+	/* port_names lists the set among the rights, as PORT_TYPE_SET */
+	port_name_array_t names;
+	port_type_array_t types;
+	unsigned int nn, nt;
+	int found = 0;
+	ck_assert_int_eq(port_names(task_self(), &names, &nn, &types, &nt),
+			 KERN_SUCCESS);
+	for (unsigned int i = 0; i < nn; i++)
+		if (names[i] == s)
+			found = types[i] == PORT_TYPE_SET;
+	ck_assert(found);
+	vm_deallocate(task_self(), (vm_address_t)names, nn * sizeof *names);
+	vm_deallocate(task_self(), (vm_address_t)types, nt * sizeof *types);
 }
 END_TEST
 
@@ -235,7 +248,7 @@ static Suite *pset_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_a_server_receives_on_one_set_from_two_client_processes);
-	tcase_add_test(tc, test_port_set_status_lists_the_members_out_of_line);
+	tcase_add_test(tc, test_port_set_status_and_port_names_show_sets);
 	tcase_add_test(tc, test_set_calls_return_their_mach_codes_through_the_library);
 	tcase_add_test(tc, test_port_default_receives_from_unrestricted_ports);
 	tcase_add_test(tc, test_deallocating_a_set_fails_a_thread_receiving_on_it);

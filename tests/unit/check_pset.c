@@ -598,6 +598,10 @@ START_TEST(test_pset_port_enable_moves_a_port_out_of_its_set)
 	/* and port_set_add moves it back out of the default set */
 	ck_assert_int_eq(set_add(a, s, p1), KERN_SUCCESS);
 	ck_assert_uint_eq(a->space.enabled.nmembers, 0);
+	/* port_set_add with PORT_ENABLED is port_enable */
+	ck_assert_int_eq(set_add(a, PORT_ENABLED_NAME, p2), KERN_SUCCESS);
+	ck_assert_int_eq(status_set(a, p2), PORT_ENABLED_NAME);
+	ck_assert_int_eq(port_enable(a, p2), KERN_ALREADY_IN_SET);
 }
 END_TEST
 
