@@ -89,20 +89,10 @@ static struct waitq *waitq_of(struct port *p, enum act_state st)
 	       st == ACT_RCV_WAIT ? &p->receivers : NULL;
 }
 
-/*
- * Block a on port p (its senders or receivers queue; ACT_DELAY, a send
- * held by the delay knob, waits on no queue).  With `timed`, it also waits
- * at most timeout_ms.  The heap has room for every activation
- * (kernel_init sized it), so this cannot fail.
- */
-void act_block(struct kernel *k, struct act *a, struct port *p,
-	       enum act_state st, uint32_t timeout_ms, int timed)
+/* Put a on q (NULL for none: ACT_DELAY) and, if timed, the timer heap. */
+static void wait_on(struct kernel *k, struct act *a, struct waitq *q,
+		    uint32_t timeout_ms, int timed)
 {
-	struct waitq *q = waitq_of(p, st);
-
-	a->state = st;
-	a->wport = p;
-	port_get(p);
 	a->wnext = NULL;
 	if (q != NULL) {
 		a->wprev = q->tail;
@@ -122,21 +112,53 @@ void act_block(struct kernel *k, struct act *a, struct port *p,
 	heap_fix(k, (uint32_t)a->heap_idx);
 }
 
+/*
+ * Block a on port p (its senders or receivers queue; ACT_DELAY, a send
+ * held by the delay knob, waits on no queue).  With `timed`, it also waits
+ * at most timeout_ms.  The heap has room for every activation
+ * (kernel_init sized it), so this cannot fail.
+ */
+void act_block(struct kernel *k, struct act *a, struct port *p,
+	       enum act_state st, uint32_t timeout_ms, int timed)
+{
+	a->state = st;
+	a->wport = p;
+	port_get(p);
+	wait_on(k, a, waitq_of(p, st), timeout_ms, timed);
+}
+
+/*
+ * Block a in receive on port set `set`, as act_block does for a port.
+ * The set holds no reference: pset_destroy() wakes its waiters before it
+ * frees the set.  Cannot fail.
+ */
+void act_block_set(struct kernel *k, struct act *a, struct pset *set,
+		   uint32_t timeout_ms, int timed)
+{
+	a->state = ACT_RCV_WAIT;
+	a->wset = set;
+	wait_on(k, a, &set->receivers, timeout_ms, timed);
+}
+
 /* Take a off its wait queue and the timer heap; it stays mid-call. */
 void act_unblock(struct kernel *k, struct act *a)
 {
 	struct port *p = a->wport;
 
-	if (p == NULL)
+	if (a->wset == NULL && p == NULL)
 		return;
-	if (a->state != ACT_DELAY) {
+	if (a->state != ACT_DELAY)
 		TRACE(k, act, UMACH_EV_WAKE, a, 0);
+	if (a->wset != NULL)
+		waitq_remove(&a->wset->receivers, a);
+	else if (a->state != ACT_DELAY)
 		waitq_remove(waitq_of(p, a->state), a);
-	}
 	if (a->heap_idx >= 0)
 		heap_remove(k, a);
 	a->wport = NULL;
-	port_put(k, p);
+	a->wset = NULL;
+	if (p != NULL)
+		port_put(k, p);
 }
 
 /*

@@ -28,6 +28,9 @@
 #define KERN_TASKS_MAX        1024u
 #define KERN_ITEMS_PER_MSG    1024u		/* port rights in one message */
 
+/* What libumach's PORT_ENABLED holds: the name of a task's default set. */
+#define PORT_ENABLED_NAME     (-1)
+
 /* Kernel objects: ports whose receiver is the kernel itself. */
 #define KOBJ_NONE   0u
 #define KOBJ_TASK   1u
@@ -48,6 +51,21 @@ struct waitq {
 	struct act *head, *tail;
 };
 
+/*
+ * A port set (reference 1.9, 1.11; pset.c): ports of one task received
+ * from as one.  Its members keep their own queues; the set keeps the list
+ * of members that have messages, so that a receive is O(1) and fair.
+ * Only pset.c and msgq.c touch these fields.
+ */
+struct pset {
+	struct space *space;		/* the task that holds the set */
+	int32_t       name;		/* or PORT_ENABLED (-1): the default set */
+	uint32_t      nmembers;
+	struct port  *members;		/* via port->snext/sprev */
+	struct port  *ready, *ready_tail; /* members with mail, round robin */
+	struct waitq  receivers;	/* blocked in receive on the set */
+};
+
 /* One name in one task's space: which port, which rights. */
 struct entry {
 	struct space *space;		/* owner of this entry */
@@ -65,6 +83,8 @@ struct space {
 	struct hmap   by_port;
 	uint32_t      count;
 	int32_t       next_name;	/* names are handed out upward from 1 */
+	struct hmap   sets;		/* name -> struct pset (pset.c) */
+	struct pset   enabled;		/* the default set, PORT_ENABLED */
 };
 
 struct port {
@@ -85,6 +105,11 @@ struct port {
 	uint64_t      msgs, bytes;	/* sent to it, ever (umach stat) */
 	uint32_t      delay_ms;		/* knob: hold each message this long */
 	uint32_t      full_pct;		/* knob: % of sends that find it full */
+	/* pset.c and msgq.c: set membership; a set is its receiver's */
+	struct pset  *pset;		/* the set it is in, or NULL */
+	struct port  *snext, *sprev;	/* pset's members */
+	struct port  *rnext, *rprev;	/* pset's ready list */
+	uint32_t      rlinked;		/* on pset's ready list */
 };
 
 /* A port item inside a kmsg body: where the name goes, and which port. */
@@ -135,6 +160,7 @@ struct act {
 	struct kmsg    *pending;	/* blocked or delayed send: the message */
 	uint32_t        delayed;	/* pending has served its delay */
 	struct port    *wport;		/* port waited on */
+	struct pset    *wset;		/* or set waited on (receive only) */
 	struct act     *wnext, *wprev;	/* in wport's waitq */
 	uint64_t        deadline_ns;	/* 0 = none */
 	int32_t         heap_idx;	/* in the timer heap, or -1 */
@@ -179,7 +205,7 @@ struct ktask {
 };
 
 /*
- * A monitor connection (the umach tool, protocol.md §10): its requests
+ * A monitor connection (the umach tool, protocol.md §11): its requests
  * in, its records out through a queue that the loop flushes.  Records are
  * stored as a 4-byte length and the record.
  */
@@ -243,6 +269,20 @@ struct entry *space_insert(struct space *s, struct port *p, uint32_t type,
 			   struct entry *prealloc);
 void space_remove(struct space *s, struct entry *e);
 int space_rename(struct space *s, struct entry *e, int32_t new_name);
+struct pset *space_lookup_set(struct space *s, int32_t name);
+int space_insert_set(struct space *s, struct pset *set);
+void space_remove_set(struct space *s, struct pset *set);
+int space_rename_set(struct space *s, struct pset *set, int32_t new_name);
+
+/* pset.c: port sets and the default set (reference 1.9, 1.11) */
+struct pset *pset_lookup(struct space *s, int32_t name);
+int pset_allocate(struct space *s, int32_t *out_name);
+void pset_destroy(struct kernel *k, struct pset *set);
+void pset_add_port(struct kernel *k, struct pset *set, struct port *p);
+void pset_remove_port(struct kernel *k, struct port *p);
+void pset_queue_changed(struct port *p);
+void pset_rotate(struct port *p);
+void pset_space_fini(struct kernel *k, struct space *s);
 
 /* port.c */
 struct port *port_alloc(struct kernel *k);
@@ -280,6 +320,7 @@ int msgq_receive(struct kernel *k, struct act *a);
 struct kmsg *msgq_dequeue(struct kernel *k, struct port *p);
 void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n);
 void msgq_fail_receivers(struct kernel *k, struct port *p, struct space *s);
+void msgq_deliver_set(struct kernel *k, struct pset *set);
 void waitq_remove(struct waitq *q, struct act *a);
 
 /* notify.c */
@@ -290,6 +331,8 @@ uint32_t notify_desc(uint32_t type_name, uint32_t bits);
 void act_complete(struct kernel *k, struct act *a, int32_t status);
 void act_block(struct kernel *k, struct act *a, struct port *p,
 	       enum act_state st, uint32_t timeout_ms, int timed);
+void act_block_set(struct kernel *k, struct act *a, struct pset *set,
+		   uint32_t timeout_ms, int timed);
 void act_unblock(struct kernel *k, struct act *a);
 void act_abort(struct kernel *k, struct act *a, int32_t status);
 void timers_expire(struct kernel *k, uint64_t now_ns);

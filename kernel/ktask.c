@@ -142,6 +142,7 @@ void ktask_destroy(struct kernel *k, struct ktask *t)
 		act_abort(k, &t->act[i], KERN_FAILURE);
 		act_release_ports(k, &t->act[i]);
 	}
+	pset_space_fini(k, &t->space);
 	drop_entries(k, &t->space, 1);
 	drop_entries(k, &t->space, 0);
 	space_fini(&t->space);

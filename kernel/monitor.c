@@ -1,5 +1,5 @@
 /*
- * Monitor connections (protocol.md §10): the umach tool's view into the
+ * Monitor connections (protocol.md §11): the umach tool's view into the
  * kernel.  A monitor asks for snapshots of tasks, ports and counters,
  * streams trace events, and turns the simulation knobs.  It never blocks
  * the kernel: records go into a per-monitor queue that the loop flushes
@@ -246,6 +246,8 @@ static uint32_t snap_tasks(struct kernel *k, struct monitor *mon)
 					&t->space, a->wport);
 				th.port = a->wport->id;
 				th.name = e ? e->name : 0;
+			} else if (a->wset != NULL) {	/* port 0: a set */
+				th.name = a->wset->name;
 			}
 			if (a->heap_idx >= 0 && a->deadline_ns > now)
 				th.timeout_ms = (uint32_t)((a->deadline_ns - now +

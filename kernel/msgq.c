@@ -2,7 +2,9 @@
  * Port queues: the send path of reference 1.8 (backlog, the four
  * full-queue behaviours, SEND_NOTIFY's one cached message per task and
  * port) and the receive path of 1.9 (RCV_TOO_LARGE keeps the message,
- * hand-off to a waiting receiver).  Messages are FIFO per port.
+ * hand-off to a waiting receiver, receive from a port set or the default
+ * set).  Messages are FIFO per port; a set serves its members round robin
+ * (pset.c).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -43,13 +45,34 @@ static void enqueue(struct kernel *k, struct ktask *from, struct port *p,
 		p->qhead = m;
 	p->qtail = m;
 	p->count++;
+	pset_queue_changed(p);
 }
 
 static int receive_from(struct kernel *k, struct act *a, struct port *p);
+static int receive_from_set(struct kernel *k, struct act *a,
+			    struct pset *set);
 
-/* Satisfy as many blocked receivers of p as there are messages for. */
+/*
+ * Satisfy as many receivers blocked on set as it has ready members.  Each
+ * pass removes one receiver, so this ends.  No-op when nobody waits.
+ */
+void msgq_deliver_set(struct kernel *k, struct pset *set)
+{
+	while (set->ready != NULL && set->receivers.head != NULL) {
+		struct act *a = set->receivers.head;
+		act_unblock(k, a);
+		receive_from_set(k, a, set);
+	}
+}
+
+/* Satisfy as many blocked receivers of p (or of its set) as there are
+ * messages for. */
 static void deliver(struct kernel *k, struct port *p)
 {
+	if (p->pset != NULL) {
+		msgq_deliver_set(k, p->pset);
+		return;
+	}
 	while (p->qhead != NULL && p->receivers.head != NULL) {
 		struct act *a = p->receivers.head;
 		act_unblock(k, a);
@@ -86,6 +109,7 @@ struct kmsg *msgq_dequeue(struct kernel *k, struct port *p)
 		p->qtail = NULL;
 	p->count--;
 	m->next = NULL;
+	pset_queue_changed(p);
 	if (m->accept_notify)
 		notify_accepted(k, m, p);
 	msgq_wake_senders(k, p, 1);
@@ -131,7 +155,7 @@ static int send_full_now(struct kernel *k, struct act *a, struct kmsg *m)
 }
 
 /*
- * The knobs that act before a send (protocol.md §10): kill the task at
+ * The knobs that act before a send (protocol.md §11): kill the task at
  * its Nth message (the message is lost with it), or hold the message for
  * the port's delay first.  Returns 1 if m was taken: the call then waits,
  * for the timer or for the task's death.
@@ -238,13 +262,24 @@ void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n)
 	}
 }
 
-static struct port *receive_port(struct act *a, int32_t *status)
+/*
+ * What a->rcv_name names for a receive (reference 1.9): a set (a set name,
+ * or PORT_ENABLED for the task's default set) in *out_set, or a port the
+ * task holds the receive right to and that is in no set.  Anything else,
+ * a set member included, is RCV_INVALID_PORT.
+ */
+static struct port *receive_port(struct act *a, struct pset **out_set,
+				 int32_t *status)
 {
-	struct entry *e = space_lookup(&a->task->space, a->rcv_name);
+	struct space *s = &a->task->space;
+	struct entry *e = space_lookup(s, a->rcv_name);
 
 	*status = RCV_SUCCESS;
-	if (e == NULL || !(e->type & RIGHT_RECEIVE) || e->port->dead) {
-		/* TODO(#3): PORT_ENABLED (-1), sets, and members of sets */
+	*out_set = e == NULL ? pset_lookup(s, a->rcv_name) : NULL;
+	if (*out_set != NULL)
+		return NULL;
+	if (e == NULL || !(e->type & RIGHT_RECEIVE) || e->port->dead ||
+	    e->port->pset != NULL) {
 		*status = RCV_INVALID_PORT;
 		return NULL;
 	}
@@ -307,27 +342,51 @@ void msgq_fail_receivers(struct kernel *k, struct port *p, struct space *s)
 }
 
 /*
+ * Receive for a from set, whose first ready member has a message: that
+ * message, as receive_from() gives it (msg_local_port is the member's
+ * name).  On success the member goes to the back of the ready list, so
+ * that every member with mail is served in turn.
+ */
+static int receive_from_set(struct kernel *k, struct act *a,
+			    struct pset *set)
+{
+	struct port *p = set->ready;
+	int r = receive_from(k, a, p);
+
+	if (r == RCV_SUCCESS)
+		pset_rotate(p);
+	return r;
+}
+
+/*
  * The receive half for activation a (msg_receive, or msg_rpc after its
- * send): take a message from a->rcv_name, or block.  Always completes a or
+ * send): take a message from a->rcv_name, a port or a set, or block.
+ * Receiving from an empty set is legal and blocks.  Always completes a or
  * leaves it blocked; never fails silently.
  */
 int msgq_receive(struct kernel *k, struct act *a)
 {
 	int32_t st;
-	struct port *p = receive_port(a, &st);
+	struct pset *set;
+	struct port *p = receive_port(a, &set, &st);
 
-	if (p == NULL) {
+	if (p == NULL && set == NULL) {
 		TRACE(k, msg, UMACH_EV_RECEIVE, a->task, NULL, NULL, st);
 		act_complete(k, a, st);
 		return st;
 	}
-	if (p->qhead != NULL)
+	if (set != NULL && set->ready != NULL)
+		return receive_from_set(k, a, set);
+	if (p != NULL && p->qhead != NULL)
 		return receive_from(k, a, p);
 	int timed = (a->option & RCV_TIMEOUT) != 0;
 	if (timed && a->rcv_timeout_ms == 0) {
 		act_complete(k, a, RCV_TIMED_OUT);
 		return RCV_TIMED_OUT;
 	}
-	act_block(k, a, p, ACT_RCV_WAIT, a->rcv_timeout_ms, timed);
+	if (set != NULL)
+		act_block_set(k, a, set, a->rcv_timeout_ms, timed);
+	else
+		act_block(k, a, p, ACT_RCV_WAIT, a->rcv_timeout_ms, timed);
 	return MSGQ_BLOCKED;
 }

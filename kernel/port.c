@@ -91,6 +91,7 @@ void port_drop_rights(struct kernel *k, struct entry *e)
 	port_get(p);
 	space_remove(s, e);
 	if (type & RIGHT_RECEIVE) {
+		pset_remove_port(k, p);
 		p->receiver = NULL;
 		msgq_fail_receivers(k, p, s);
 	}
@@ -127,6 +128,7 @@ void port_destroy(struct kernel *k, struct port *p)
 		return;
 	TRACE(k, port, UMACH_EV_PORT_DEATH, p);
 	p->dead = 1;
+	pset_remove_port(k, p);
 	p->receiver = NULL;
 	p->owner = NULL;
 	port_get(p);

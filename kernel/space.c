@@ -6,6 +6,7 @@
  * by space_reserve() first.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "fail.h"
@@ -27,14 +28,19 @@ int space_init(struct space *s, struct ktask *t)
 	hmap_init(&s->by_port);
 	s->count = 0;
 	s->next_name = 1;
+	hmap_init(&s->sets);
+	memset(&s->enabled, 0, sizeof s->enabled);
+	s->enabled.space = s;
+	s->enabled.name = PORT_ENABLED_NAME;
 	return 0;
 }
 
-/* The caller has emptied the space (every entry removed). */
+/* The caller has emptied the space (every entry and set removed). */
 void space_fini(struct space *s)
 {
 	hmap_fini(&s->by_name);
 	hmap_fini(&s->by_port);
+	hmap_fini(&s->sets);
 }
 
 /* The entry for name, or NULL.  No side effects. */
@@ -71,7 +77,8 @@ static int32_t next_free_name(struct space *s)
 		int32_t name = s->next_name;
 		/* wrap from INT32_MAX to 1 without signed overflow */
 		s->next_name = name == INT32_MAX ? 1 : name + 1;
-		if (name > 0 && hmap_get(&s->by_name, name_key(name)) == NULL)
+		if (name > 0 && hmap_get(&s->by_name, name_key(name)) == NULL &&
+		    hmap_get(&s->sets, name_key(name)) == NULL)
 			return name;
 	}
 }
@@ -145,10 +152,67 @@ int space_rename(struct space *s, struct entry *e, int32_t new_name)
 		return KERN_INVALID_ARGUMENT;
 	if (new_name == e->name)
 		return KERN_SUCCESS;
-	if (space_lookup(s, new_name) != NULL)
+	if (space_lookup(s, new_name) != NULL ||
+	    space_lookup_set(s, new_name) != NULL)
 		return KERN_NAME_EXISTS;
 	hmap_del(&s->by_name, name_key(e->name));
 	e->name = new_name;
 	hmap_put(&s->by_name, name_key(new_name), e);	/* same count: no growth */
+	return KERN_SUCCESS;
+}
+
+/*
+ * Port sets share the space's names (reference 1.2) but live in their own
+ * map, so that space_lookup() never returns one: every call that wants a
+ * port treats a set name as an invalid name without having to check.
+ */
+
+/* The set named `name` (not the default set), or NULL.  No side effects. */
+struct pset *space_lookup_set(struct space *s, int32_t name)
+{
+	if (name == 0 || name == -1)
+		return NULL;
+	return hmap_get(&s->sets, name_key(name));
+}
+
+/*
+ * Give set a fresh name in s.  Returns KERN_SUCCESS with set->name set,
+ * KERN_NO_SPACE at the per-task name limit, or KERN_RESOURCE_SHORTAGE;
+ * nothing changes on failure.
+ */
+int space_insert_set(struct space *s, struct pset *set)
+{
+	if ((uint64_t)s->count + 1 > KERN_NAMES_PER_TASK)
+		return KERN_NO_SPACE;
+	if (hmap_reserve(&s->sets, 1) != 0)
+		return KERN_RESOURCE_SHORTAGE;
+	set->space = s;
+	set->name = next_free_name(s);
+	hmap_put(&s->sets, name_key(set->name), set);
+	s->count++;
+	return KERN_SUCCESS;
+}
+
+/* Take set's name out of s.  The caller frees the set. */
+void space_remove_set(struct space *s, struct pset *set)
+{
+	hmap_del(&s->sets, name_key(set->name));
+	s->count--;
+}
+
+/* space_rename() for a set: KERN_SUCCESS, KERN_NAME_EXISTS or
+ * KERN_INVALID_ARGUMENT (0 and -1). */
+int space_rename_set(struct space *s, struct pset *set, int32_t new_name)
+{
+	if (new_name == 0 || new_name == -1)
+		return KERN_INVALID_ARGUMENT;
+	if (new_name == set->name)
+		return KERN_SUCCESS;
+	if (space_lookup(s, new_name) != NULL ||
+	    space_lookup_set(s, new_name) != NULL)
+		return KERN_NAME_EXISTS;
+	hmap_del(&s->sets, name_key(set->name));
+	set->name = new_name;
+	hmap_put(&s->sets, name_key(new_name), set);	/* same count */
 	return KERN_SUCCESS;
 }

@@ -11,6 +11,7 @@
 
 #include <mach/mig_errors.h>
 #include "kernel.h"
+#include "fail.h"
 
 #define HDR ((uint32_t)sizeof(msg_header_t))
 #define ARG ((uint32_t)(sizeof(msg_type_t) + 8))	/* descriptor + int, padded */
@@ -113,7 +114,10 @@ static int k_port_status(struct kernel *k, struct ktask *t, struct mig *c)
 	if (e == NULL)
 		return KERN_INVALID_ARGUMENT;
 	int rcv = (e->type & RIGHT_RECEIVE) != 0;
-	result(c, MSG_TYPE_PORT_NAME, PORT_NULL);	/* TODO(#3): its set */
+	struct pset *set = rcv ? e->port->pset : NULL;
+	/* A default-set member reports PORT_ENABLED, the name it is received
+	 * by (docs/protocol.md §10). */
+	result(c, MSG_TYPE_PORT_NAME, set ? set->name : PORT_NULL);
 	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->count : 0);
 	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->backlog : 0);
 	result(c, MSG_TYPE_BOOLEAN, (e->type & RIGHT_OWN) != 0);
@@ -123,11 +127,16 @@ static int k_port_status(struct kernel *k, struct ktask *t, struct mig *c)
 
 static int k_port_type(struct kernel *k, struct ktask *t, struct mig *c)
 {
-	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+	int32_t name = arg(c, MSG_TYPE_PORT_NAME);
+	struct entry *e = lookup(t, name);
 
 	(void)k;
 	if (c->bad)
 		return MIG_BAD_ARGUMENTS;
+	if (e == NULL && space_lookup_set(&t->space, name) != NULL) {
+		result(c, MSG_TYPE_INTEGER_32, PORT_TYPE_SET);
+		return KERN_SUCCESS;
+	}
 	if (e == NULL)
 		return KERN_INVALID_ARGUMENT;
 	result(c, MSG_TYPE_INTEGER_32, (int32_t)e->type);
@@ -136,12 +145,16 @@ static int k_port_type(struct kernel *k, struct ktask *t, struct mig *c)
 
 static int k_port_rename(struct kernel *k, struct ktask *t, struct mig *c)
 {
-	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+	int32_t old_name = arg(c, MSG_TYPE_PORT_NAME);
 	int32_t new_name = arg(c, MSG_TYPE_PORT_NAME);
+	struct entry *e = lookup(t, old_name);
+	struct pset *set = space_lookup_set(&t->space, old_name);
 
 	(void)k;
 	if (c->bad)
 		return MIG_BAD_ARGUMENTS;
+	if (set != NULL)
+		return space_rename_set(&t->space, set, new_name);
 	if (e == NULL)
 		return KERN_INVALID_ARGUMENT;
 	return space_rename(&t->space, e, new_name);
@@ -187,6 +200,13 @@ static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
 			names[n] = e->name;
 			types[n++] = (int32_t)e->type;
 		}
+		for (uint32_t i = 0; i < s->sets.cap; i++) {
+			struct pset *set = s->sets.slots[i].val;
+			if (set == NULL)
+				continue;
+			names[n] = set->name;
+			types[n++] = PORT_TYPE_SET;
+		}
 		r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
 		if (r == KERN_SUCCESS)
 			r = result_array(c, MSG_TYPE_INTEGER_32, types, n);
@@ -198,6 +218,142 @@ static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
 	return r;
 }
 
+/* ---- port sets (pset.c; reference 1.9, 1.11) ---- */
+
+static int k_port_set_allocate(struct kernel *k, struct ktask *t,
+			       struct mig *c)
+{
+	int32_t name = 0;
+	int r = pset_allocate(&t->space, &name);
+
+	(void)k;
+	result(c, MSG_TYPE_PORT_NAME, name);
+	return r;
+}
+
+static int k_port_set_deallocate(struct kernel *k, struct ktask *t,
+				 struct mig *c)
+{
+	struct pset *set = space_lookup_set(&t->space,
+					    arg(c, MSG_TYPE_PORT_NAME));
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (set == NULL)
+		return KERN_INVALID_ARGUMENT;	/* the default set included */
+	pset_destroy(k, set);
+	return KERN_SUCCESS;
+}
+
+/* The receive right `name` names in t, checked for a set call. */
+static int member_port(struct ktask *t, int32_t name, struct port **out)
+{
+	struct entry *e = lookup(t, name);
+
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	if (!(e->type & RIGHT_RECEIVE))
+		return KERN_NOT_RECEIVER;
+	*out = e->port;
+	return KERN_SUCCESS;
+}
+
+/* Put port into set (PORT_ENABLED: the default set), moving it out of
+ * any other; KERN_ALREADY_IN_SET if it is in that set already. */
+static int set_add(struct kernel *k, struct ktask *t, int32_t set_name,
+		   int32_t port_name)
+{
+	struct pset *set = pset_lookup(&t->space, set_name);
+	struct port *p = NULL;
+	int r;
+
+	if (set == NULL)
+		return KERN_INVALID_ARGUMENT;
+	if ((r = member_port(t, port_name, &p)) != KERN_SUCCESS)
+		return r;
+	if (p->pset == set)
+		return KERN_ALREADY_IN_SET;
+	pset_add_port(k, set, p);
+	return KERN_SUCCESS;
+}
+
+static int k_port_set_add(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	int32_t set_name = arg(c, MSG_TYPE_PORT_NAME);
+	int32_t port_name = arg(c, MSG_TYPE_PORT_NAME);
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	return set_add(k, t, set_name, port_name);
+}
+
+static int k_port_set_remove(struct kernel *k, struct ktask *t,
+			     struct mig *c)
+{
+	int32_t port_name = arg(c, MSG_TYPE_PORT_NAME);
+	struct port *p = NULL;
+	int r;
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if ((r = member_port(t, port_name, &p)) != KERN_SUCCESS)
+		return r;
+	if (p->pset == NULL)
+		return KERN_NOT_IN_SET;
+	pset_remove_port(k, p);
+	return KERN_SUCCESS;
+}
+
+/* port_set_status: the members' names as one out-of-line array. */
+static int k_port_set_status(struct kernel *k, struct ktask *t,
+			     struct mig *c)
+{
+	struct pset *set = pset_lookup(&t->space, arg(c, MSG_TYPE_PORT_NAME));
+	uint32_t n = 0;
+
+	(void)k;
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (set == NULL)
+		return KERN_INVALID_ARGUMENT;
+	int32_t *names = umach__malloc((set->nmembers + 1) * sizeof *names);
+	if (names == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	for (struct port *p = set->members; p != NULL; p = p->snext)
+		names[n++] = space_lookup_port(&t->space, p)->name;
+	int r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
+	free(names);
+	return r;
+}
+
+/* port_enable (Mach 2.0 xxx_port_enable): port_set_add to PORT_ENABLED. */
+static int k_port_enable(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	int32_t port_name = arg(c, MSG_TYPE_PORT_NAME);
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	return set_add(k, t, PORT_ENABLED_NAME, port_name);
+}
+
+/* port_disable: out of the default set; KERN_NOT_IN_SET if not in it
+ * (a member of another set stays there). */
+static int k_port_disable(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	int32_t port_name = arg(c, MSG_TYPE_PORT_NAME);
+	struct port *p = NULL;
+	int r;
+
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if ((r = member_port(t, port_name, &p)) != KERN_SUCCESS)
+		return r;
+	if (p->pset != &t->space.enabled)
+		return KERN_NOT_IN_SET;
+	pset_remove_port(k, p);
+	return KERN_SUCCESS;
+}
+
 struct kcall {
 	int32_t  id;
 	uint32_t nargs;
@@ -206,6 +362,8 @@ struct kcall {
 
 /* The task kernel port's routines, by MIG id (subsystem mach, 2000). */
 static const struct kcall task_calls[] = {
+	{ 2002, 1, k_port_enable },	/* xxx_port_enable */
+	{ 2003, 1, k_port_disable },	/* xxx_port_disable */
 	{ 2073, 0, k_port_names },
 	{ 2074, 1, k_port_type },
 	{ 2075, 2, k_port_rename },
@@ -213,6 +371,11 @@ static const struct kcall task_calls[] = {
 	{ 2077, 1, k_port_deallocate },
 	{ 2078, 2, k_port_set_backlog },
 	{ 2079, 1, k_port_status },
+	{ 2080, 0, k_port_set_allocate },
+	{ 2081, 1, k_port_set_deallocate },
+	{ 2082, 2, k_port_set_add },
+	{ 2083, 1, k_port_set_remove },
+	{ 2084, 1, k_port_set_status },
 };
 
 static const struct kcall *find_call(const struct port *p, int32_t id)

@@ -1,5 +1,5 @@
 /*
- * Trace events (protocol.md §10): what `umach trace` shows.  Every hook in
+ * Trace events (protocol.md §11): what `umach trace` shows.  Every hook in
  * the kernel is a TRACE() macro that costs one test of k->ntracers when no
  * monitor is tracing; only then are these functions called.  An event
  * names its actor and the other task by id, pid and name, so that a tool
@@ -100,6 +100,8 @@ void trace_act_(struct kernel *k, uint32_t ev, const struct act *a,
 		const struct entry *en = space_lookup_port(&a->task->space,
 							   (struct port *)p);
 		e.name = en ? en->name : 0;
+	} else if (a->wset != NULL) {	/* port 0: a port set */
+		e.name = a->wset->name;
 	}
 	if (a->pending != NULL) {
 		e.msg_id = a->pending->hdr.msg_id;

@@ -1,5 +1,6 @@
 /*
- * Client stubs for the calls on a task's kernel port (reference 1.11):
+ * Client stubs for the calls on a task's kernel port (reference 1.11),
+ * port sets and the default set included:
  * each is a MIG request with the real id, sent with msg_rpc to the task
  * port on the thread's reply port, and its reply is checked in MIG's order
  * (id, then size and types, then RetCode).  They are written by hand until
@@ -214,5 +215,110 @@ kern_return_t port_names(task_t task, port_name_array_t *names,
 	*namesCnt = m.namesType.msg_type_long_number;
 	*types = m.types;
 	*typesCnt = m.typesType.msg_type_long_number;
+	return KERN_SUCCESS;
+}
+
+/* ---- port sets (reference 1.9, 1.11) ---- */
+
+kern_return_t port_set_allocate(task_t task, port_set_name_t *set_name)
+{
+	static const unsigned int ot[] = { NAME };
+	int32_t out[1];
+	kern_return_t r = kcall(task, 2080, NULL, NULL, 0, ot, out, 1);
+
+	if (r == KERN_SUCCESS)
+		*set_name = out[0];
+	return r;
+}
+
+kern_return_t port_set_deallocate(task_t task, port_set_name_t set_name)
+{
+	static const unsigned int it[] = { NAME };
+
+	return kcall(task, 2081, it, &set_name, 1, NULL, NULL, 0);
+}
+
+kern_return_t port_set_add(task_t task, port_set_name_t set_name,
+			   port_name_t port_name)
+{
+	static const unsigned int it[] = { NAME, NAME };
+	int32_t in[] = { set_name, port_name };
+
+	return kcall(task, 2082, it, in, 2, NULL, NULL, 0);
+}
+
+kern_return_t port_set_remove(task_t task, port_name_t port_name)
+{
+	static const unsigned int it[] = { NAME };
+
+	return kcall(task, 2083, it, &port_name, 1, NULL, NULL, 0);
+}
+
+/* Mach 2.0's xxx_port_enable: into the default set (PORT_ENABLED). */
+kern_return_t port_enable(task_t task, port_name_t port_name)
+{
+	static const unsigned int it[] = { NAME };
+
+	return kcall(task, 2002, it, &port_name, 1, NULL, NULL, 0);
+}
+
+kern_return_t port_disable(task_t task, port_name_t port_name)
+{
+	static const unsigned int it[] = { NAME };
+
+	return kcall(task, 2003, it, &port_name, 1, NULL, NULL, 0);
+}
+
+/*
+ * port_set_status: the names of set_name's members as an out-of-line
+ * array that the caller gives back with vm_deallocate (none when the set
+ * is empty: *members is then 0 and *membersCnt 0).
+ */
+kern_return_t port_set_status(task_t task, port_set_name_t set_name,
+			      port_name_array_t *members,
+			      unsigned int *membersCnt)
+{
+	union {
+		struct {
+			msg_header_t    Head;
+			struct karg     set;
+		} req;
+		struct {
+			msg_header_t    Head;
+			msg_type_t      RetCodeType;
+			kern_return_t   RetCode;
+			msg_type_long_t membersType;
+			port_name_t    *members;
+		} rep;
+	} u;
+
+	memset(&u, 0, sizeof u);
+	u.req.set.t = desc(NAME);
+	u.req.set.v = set_name;
+	u.req.Head.msg_simple = TRUE;
+	u.req.Head.msg_size = sizeof u.req;
+	u.req.Head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
+	u.req.Head.msg_remote_port = task;
+	u.req.Head.msg_local_port = mig_get_reply_port();
+	u.req.Head.msg_id = 2084;
+	msg_return_t r = msg_rpc(&u.req.Head, MSG_OPTION_NONE, sizeof u.rep,
+				 0, 0);
+	if (r == RCV_INVALID_PORT)
+		mig_dealloc_reply_port();
+	if (r != RPC_SUCCESS)
+		return r;
+	if (u.rep.Head.msg_id != 2084 + 100)
+		return MIG_REPLY_MISMATCH;
+	if (!desc_is(&u.rep.RetCodeType, MSG_TYPE_INTEGER_32))
+		return MIG_TYPE_ERROR;
+	if (u.rep.RetCode != KERN_SUCCESS)
+		return u.rep.RetCode;
+	if (u.rep.Head.msg_size != sizeof u.rep ||
+	    !u.rep.membersType.msg_type_header.msg_type_longform ||
+	    u.rep.membersType.msg_type_header.msg_type_inline ||
+	    u.rep.membersType.msg_type_long_name != MSG_TYPE_PORT_NAME)
+		return MIG_TYPE_ERROR;
+	*members = u.rep.members;
+	*membersCnt = u.rep.membersType.msg_type_long_number;
 	return KERN_SUCCESS;
 }

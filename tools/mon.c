@@ -1,5 +1,5 @@
 /*
- * The monitor client (protocol.md §10): connect as a monitor, send
+ * The monitor client (protocol.md §11): connect as a monitor, send
  * requests, read records.  Everything the kernel sends is checked for its
  * size and type before use; the tool trusts the kernel no more than it
  * must.

@@ -1,5 +1,5 @@
 /*
- * The umach tool's side of the monitor protocol (protocol.md §10), and
+ * The umach tool's side of the monitor protocol (protocol.md §11), and
  * the helpers its subcommands share: naming tasks, status names.
  */
 #ifndef UMACH_TOOLS_MON_H

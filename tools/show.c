@@ -20,6 +20,9 @@ static void thread_text(const struct umach_rec_thread *th, char *buf,
 		snprintf(tmo, sizeof tmo, ", %u ms left", th->timeout_ms);
 	if (th->state == UMACH_TS_RUNNING)
 		snprintf(buf, len, "in %s", mon_call_name(th->call));
+	else if (th->port == 0)
+		snprintf(buf, len, "blocked in %s (receive) on port set (name %d%s)",
+			 mon_call_name(th->call), th->name, tmo);
 	else
 		snprintf(buf, len, "blocked in %s (%s) on port #%llu (name %d%s)",
 			 mon_call_name(th->call),

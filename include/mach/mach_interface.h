@@ -23,6 +23,18 @@ kern_return_t port_status(task_t task, port_name_t name,
 			  port_set_name_t *enabled, int *num_msgs,
 			  int *backlog, boolean_t *ownership,
 			  boolean_t *receive_rights);
+kern_return_t port_set_allocate(task_t task, port_set_name_t *set_name);
+kern_return_t port_set_deallocate(task_t task, port_set_name_t set_name);
+kern_return_t port_set_add(task_t task, port_set_name_t set_name,
+			   port_name_t port_name);
+kern_return_t port_set_remove(task_t task, port_name_t port_name);
+kern_return_t port_set_status(task_t task, port_set_name_t set_name,
+			      port_name_array_t *members,
+			      unsigned int *membersCnt);
+/* Mach 2.0's default set, received from as PORT_ENABLED (<mach_extra.h>
+ * names them port_unrestrict and port_restrict). */
+kern_return_t port_enable(task_t task, port_name_t port_name);
+kern_return_t port_disable(task_t task, port_name_t port_name);
 kern_return_t vm_allocate(vm_task_t task, vm_address_t *address,
 			  vm_size_t size, boolean_t anywhere);
 kern_return_t vm_deallocate(vm_task_t task, vm_address_t address,

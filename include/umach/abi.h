@@ -47,7 +47,7 @@ struct umach_hello {			/* writer: task */
 	uint32_t pad0;			/* 0 */
 	char     name[UMACH_NAME_MAX];	/* NUL-terminated; may be empty */
 };
-#define UMACH_HELLO_MONITOR 1u		/* a monitor, not a task (§10) */
+#define UMACH_HELLO_MONITOR 1u		/* a monitor, not a task (§11) */
 _Static_assert(sizeof(struct umach_hello) == 48, "abi: hello size");
 
 struct umach_welcome {			/* writer: kernel */
@@ -146,7 +146,7 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 	       "abi: shared atomics must be lock-free");
 
 /*
- * The monitor protocol (protocol.md §10): how the umach tool sees inside
+ * The monitor protocol (protocol.md §11): how the umach tool sees inside
  * the kernel.  A monitor connects like a task but says UMACH_HELLO_MONITOR
  * in its hello; the welcome comes without fds, and the connection then
  * carries requests from the tool and records from the kernel, one per
@@ -214,8 +214,8 @@ struct umach_rec_thread {
 	uint64_t task;
 	uint32_t call;			/* UMACH_CALL_* */
 	uint32_t state;			/* UMACH_TS_* */
-	uint64_t port;			/* port id waited on, or 0 */
-	int32_t  name;			/* the task's name for it, or 0 */
+	uint64_t port;			/* port id waited on; 0: a port set */
+	int32_t  name;			/* the task's name for it (or the set's) */
 	uint32_t timeout_ms;		/* left, or 0 = none */
 };
 

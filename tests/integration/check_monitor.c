@@ -235,12 +235,14 @@ START_TEST(test_ps_and_ports_show_a_task_blocked_in_receive)
 {
 	char out[16384], cmd[256], want[64];
 	pid_t c = harness_spawn(blocked_receiver, NULL);
-	const char *line = NULL;
+	char *line = NULL;
 
 	snprintf(want, sizeof want, "%7d  ", (int)c);
 	for (int i = 0; i < 200 && line == NULL; i++) {
 		ck_assert_int_eq(run(B "/umach ps", out, sizeof out), 0);
 		line = strstr(out, want);
+		if (line != NULL && strchr(line, '\n') != NULL)
+			*strchr(line, '\n') = '\0';	/* its line only */
 		if (line != NULL && strstr(line, "blocked in msg_receive") == NULL)
 			line = NULL;
 		if (line == NULL)

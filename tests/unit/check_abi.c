@@ -92,7 +92,7 @@ static const struct row layout[] = {
 	OFF(msg_type_long_t, msg_type_long_name, 8),
 	OFF(msg_type_long_t, msg_type_long_size, 10),
 	OFF(msg_type_long_t, msg_type_long_number, 12),
-	/* the monitor protocol (protocol.md §10) */
+	/* the monitor protocol (protocol.md §11) */
 	SZ(struct umach_mon_req, 32),
 	OFF(struct umach_mon_req, op, 4),
 	OFF(struct umach_mon_req, arg, 8),

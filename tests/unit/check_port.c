@@ -413,7 +413,7 @@ START_TEST(test_port_an_unknown_routine_id_returns_mig_bad_id)
 	ck_assert_int_eq(rpc_retcode(a, &m), MIG_BAD_ID);
 	ck_assert_uint_eq(kt_hdr(a, KT_MIG_SLOT)->msg_size,
 			  sizeof(death_pill_t));
-	request(&m, a, 2080, NULL, NULL, 0);	/* port_set_allocate */
+	request(&m, a, 2099, NULL, NULL, 0);	/* just past port_set_backup */
 	ck_assert_int_eq(rpc_retcode(a, &m), MIG_BAD_ID);
 	request(&m, a, -5, NULL, NULL, 0);
 	ck_assert_int_eq(rpc_retcode(a, &m), MIG_BAD_ID);
