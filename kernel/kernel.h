@@ -201,6 +201,8 @@ struct ktask {
 	struct umach_counters stats;	/* this task's share of k->stats */
 	uint64_t        sends;		/* messages it sent, for the kill knob */
 	uint64_t        kill_at;	/* knob: SIGKILL at this send; 0 = off */
+	uint32_t        rx_delay_ms;	/* knobs on every port it receives on */
+	uint32_t        rx_full_pct;
 	struct act      act[UMACH_SLOTS];
 };
 
@@ -218,6 +220,8 @@ struct monitor {
 	size_t          out_len, out_off, out_cap;
 	uint64_t        lost;		/* events dropped, not yet reported */
 };
+
+#define KNOBS_STANDING_MAX 32u
 
 struct kernel {
 	int           epfd;
@@ -244,6 +248,12 @@ struct kernel {
 	uint32_t      mon_dirty;		/* records wait to be flushed */
 	uint64_t      ev_seq;			/* events made, ever */
 	uint64_t      rng;			/* xorshift state: the seed knob */
+	struct standing {			/* knobs for tasks by name */
+		char     name[UMACH_NAME_MAX];
+		uint32_t knob;
+		uint64_t value;
+	} standing[KNOBS_STANDING_MAX];
+	uint32_t      nstanding;
 };
 
 /* Count n of counter f for the kernel and for task t (which may be NULL). */
@@ -386,6 +396,7 @@ void monitor_push(struct kernel *k, struct monitor *mon, const void *rec,
 void monitor_flush_all(struct kernel *k);
 void monitor_close_all(struct kernel *k);
 uint32_t kernel_random(struct kernel *k);
+void monitor_task_attached(struct kernel *k, struct ktask *t);
 
 /* loop.c */
 struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid);

@@ -241,6 +241,7 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
 		return NULL;
 	}
 	TRACE(k, task, UMACH_EV_ATTACH, t);
+	monitor_task_attached(k, t);
 	return t;
 }
 

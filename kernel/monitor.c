@@ -351,38 +351,118 @@ static struct port *port_by_id(struct kernel *k, uint64_t id)
 	return NULL;
 }
 
-static int32_t set_knob(struct kernel *k, const struct umach_mon_req *q)
+static int knob_value_ok(uint32_t knob, uint64_t v)
+{
+	switch (knob) {
+	case UMACH_KNOB_DELAY_MS:	return v <= 60000;
+	case UMACH_KNOB_QUEUE_FULL:	return v <= 100;
+	case UMACH_KNOB_KILL_AT:	return v <= UINT32_MAX;
+	case UMACH_KNOB_SEED:		return 1;
+	}
+	return 0;
+}
+
+/* Let in every sender blocked on a port t receives on (queue-full off). */
+static void wake_all_senders(struct kernel *k, struct ktask *t)
+{
+	for (uint32_t i = 0; i < t->space.by_name.cap; i++) {
+		struct entry *e = t->space.by_name.slots[i].val;
+		if (e != NULL && (e->type & RIGHT_RECEIVE))
+			msgq_wake_senders(k, e->port, UINT32_MAX);
+	}
+}
+
+static void knob_task(struct kernel *k, struct ktask *t, uint32_t knob,
+		      uint64_t v)
+{
+	if (knob == UMACH_KNOB_DELAY_MS) {
+		t->rx_delay_ms = (uint32_t)v;
+	} else if (knob == UMACH_KNOB_QUEUE_FULL) {
+		t->rx_full_pct = (uint32_t)v;
+		if (v == 0)
+			wake_all_senders(k, t);
+	} else if (knob == UMACH_KNOB_KILL_AT) {
+		t->kill_at = v == 0 ? 0 : t->sends + v;
+	}
+}
+
+/* A task attached: the standing knobs for its name apply to it. */
+void monitor_task_attached(struct kernel *k, struct ktask *t)
+{
+	for (uint32_t i = 0; i < k->nstanding; i++)
+		if (strcmp(k->standing[i].name, t->name) == 0)
+			knob_task(k, t, k->standing[i].knob, k->standing[i].value);
+}
+
+/* Record (or, with value 0, drop) a standing knob for tasks called name. */
+static int32_t knob_standing(struct kernel *k, const char *name,
+			     uint32_t knob, uint64_t value)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nstanding; i++)
+		if (k->standing[i].knob == knob &&
+		    strcmp(k->standing[i].name, name) == 0)
+			break;
+	if (i == k->nstanding && value != 0) {
+		if (k->nstanding == KNOBS_STANDING_MAX)
+			return KERN_RESOURCE_SHORTAGE;
+		k->nstanding++;
+	}
+	if (value == 0 && i < k->nstanding)
+		k->standing[i] = k->standing[--k->nstanding];
+	else if (value != 0) {
+		memcpy(k->standing[i].name, name, UMACH_NAME_MAX);
+		k->standing[i].knob = knob;
+		k->standing[i].value = value;
+	}
+	for (struct ktask *t = k->tasks; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0)
+			knob_task(k, t, knob, value);
+	return KERN_SUCCESS;
+}
+
+/* q is the kernel's own copy of the request. */
+static int32_t set_knob(struct kernel *k, struct umach_mon_req *q)
 {
 	struct port *p;
 	struct ktask *t;
 
-	switch (q->knob) {
-	case UMACH_KNOB_DELAY_MS:
-		if ((p = port_by_id(k, q->arg)) == NULL || q->value > 60000)
-			return KERN_INVALID_ARGUMENT;
-		p->delay_ms = (uint32_t)q->value;
-		return KERN_SUCCESS;
-	case UMACH_KNOB_QUEUE_FULL:
-		if ((p = port_by_id(k, q->arg)) == NULL || q->value > 100)
-			return KERN_INVALID_ARGUMENT;
-		p->full_pct = (uint32_t)q->value;
-		if (p->full_pct == 0)		/* let the waiting in */
-			msgq_wake_senders(k, p, UINT32_MAX);
-		return KERN_SUCCESS;
-	case UMACH_KNOB_KILL_AT:
-		if ((t = ktask_by_id(k, q->arg)) == NULL)
-			return KERN_INVALID_ARGUMENT;
-		t->kill_at = q->value == 0 ? 0 : t->sends + q->value;
-		return KERN_SUCCESS;
-	case UMACH_KNOB_SEED:
+	if (!knob_value_ok(q->knob, q->value))
+		return KERN_INVALID_ARGUMENT;
+	if (q->knob == UMACH_KNOB_SEED) {
 		k->rng = q->value;
 		return KERN_SUCCESS;
+	}
+	switch (q->target) {
+	case UMACH_KT_PORT:
+		if (q->knob == UMACH_KNOB_KILL_AT ||
+		    (p = port_by_id(k, q->arg)) == NULL)
+			return KERN_INVALID_ARGUMENT;
+		if (q->knob == UMACH_KNOB_DELAY_MS) {
+			p->delay_ms = (uint32_t)q->value;
+		} else {
+			p->full_pct = (uint32_t)q->value;
+			if (p->full_pct == 0)	/* let the waiting in */
+				msgq_wake_senders(k, p, UINT32_MAX);
+		}
+		return KERN_SUCCESS;
+	case UMACH_KT_TASK:
+		if ((t = ktask_by_id(k, q->arg)) == NULL)
+			return KERN_INVALID_ARGUMENT;
+		knob_task(k, t, q->knob, q->value);
+		return KERN_SUCCESS;
+	case UMACH_KT_NAME:
+		if (memchr(q->name, '\0', sizeof q->name) == NULL ||
+		    q->name[0] == '\0')
+			return KERN_INVALID_ARGUMENT;
+		return knob_standing(k, q->name, q->knob, q->value);
 	}
 	return KERN_INVALID_ARGUMENT;
 }
 
 static void request(struct kernel *k, struct monitor *mon,
-		    const struct umach_mon_req *q)
+		    struct umach_mon_req *q)
 {
 	struct umach_rec_end end = { .type = UMACH_REC_END, .op = q->op,
 				     .status = KERN_SUCCESS };

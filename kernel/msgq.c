@@ -154,6 +154,19 @@ static int send_full_now(struct kernel *k, struct act *a, struct kmsg *m)
 	return SEND_TIMED_OUT;
 }
 
+/* A port's knob, or else the one on its receiver's task. */
+static uint32_t knob_delay(const struct port *p)
+{
+	return p->delay_ms ? p->delay_ms :
+	       p->receiver ? p->receiver->task->rx_delay_ms : 0;
+}
+
+static uint32_t knob_full_pct(const struct port *p)
+{
+	return p->full_pct ? p->full_pct :
+	       p->receiver ? p->receiver->task->rx_full_pct : 0;
+}
+
 /*
  * The knobs that act before a send (protocol.md §11): kill the task at
  * its Nth message (the message is lost with it), or hold the message for
@@ -177,21 +190,23 @@ static int knob_held(struct kernel *k, struct act *a, struct port *p,
 		kmsg_destroy(k, m);
 		return 1;
 	}
-	if (p->delay_ms == 0)
+	uint32_t delay = knob_delay(p);
+	if (delay == 0)
 		return 0;
-	TRACE(k, knob, UMACH_KNOB_DELAY_MS, t, p, p->delay_ms);
+	TRACE(k, knob, UMACH_KNOB_DELAY_MS, t, p, delay);
 	a->pending = m;
-	act_block(k, a, p, ACT_DELAY, p->delay_ms, 1);
+	act_block(k, a, p, ACT_DELAY, delay, 1);
 	return 1;
 }
 
 /* The queue-full knob: does this send find p full although it is not? */
 static int knob_full(struct kernel *k, struct act *a, struct port *p)
 {
-	if (p->full_pct == 0 ||
-	    (p->full_pct < 100 && kernel_random(k) % 100 >= p->full_pct))
+	uint32_t pct = knob_full_pct(p);
+
+	if (pct == 0 || (pct < 100 && kernel_random(k) % 100 >= pct))
 		return 0;
-	TRACE(k, knob, UMACH_KNOB_QUEUE_FULL, a->task, p, p->full_pct);
+	TRACE(k, knob, UMACH_KNOB_QUEUE_FULL, a->task, p, pct);
 	return 1;
 }
 
@@ -250,7 +265,7 @@ int msgq_send_expired(struct kernel *k, struct act *a)
 void msgq_wake_senders(struct kernel *k, struct port *p, uint32_t n)
 {
 	while (n-- > 0 && p->senders.head != NULL && p->count < p->backlog &&
-	       p->full_pct < 100) {
+	       knob_full_pct(p) < 100) {
 		struct act *a = p->senders.head;
 		struct kmsg *m = a->pending;
 

@@ -42,10 +42,14 @@ static void say_why(const char *path, const char *why)
 		"with 'umach run'\n", path, why);
 }
 
+/* The name the kernel shows for this task: $UMACH_TASK_NAME (umach up
+ * sets it), else the program's name. */
 static const char *task_name(void)
 {
 	extern char *program_invocation_short_name;
-	return program_invocation_short_name;
+	const char *env = getenv("UMACH_TASK_NAME");
+
+	return env != NULL && env[0] != '\0' ? env : program_invocation_short_name;
 }
 
 /* Receive the welcome and its two fds.  Returns 0 or an errno value. */

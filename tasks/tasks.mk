@@ -11,6 +11,17 @@ $(BUILD)/examples/demo: $(BUILD)/tasks/demo/demo.o $(LIB_A)
 
 ALL_TARGETS += $(BUILD)/examples/demo
 
+# The concept examples (tasks/examples/README.md), each started by a
+# scenario file with `umach up`.
+EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot
+EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+
+$(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/tasks/examples/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+ALL_TARGETS += $(EXAMPLE_BINS)
+
 # The README's main job: the demo on a private kernel, traced; the trace
 # goes to stderr and the chart to $(BUILD)/demo.msc (and .png, if mscgen
 # is installed).  The demo itself times 10,000 round trips untraced.

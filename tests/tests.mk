@@ -10,7 +10,8 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-INTEGRATION_SUITES := check_msg check_death check_tools check_monitor check_pset
+INTEGRATION_SUITES := check_msg check_death check_tools check_monitor check_pset \
+	check_examples
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 
 $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
@@ -18,6 +19,6 @@ $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
 
 # The suites start these binaries, so they must exist first.
 $(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
-	$(BUILD)/umach-cc $(BUILD)/examples/demo
+	$(BUILD)/umach-cc $(BUILD)/examples/demo $(EXAMPLE_BINS)
 
 CHECK_BINS += $(INTEGRATION_BINS)

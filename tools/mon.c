@@ -77,6 +77,21 @@ int mon_request(int fd, uint32_t op, uint64_t arg, uint32_t knob,
 	return send(fd, &q, sizeof q, MSG_NOSIGNAL) == (ssize_t)sizeof q ? 0 : -1;
 }
 
+/* Set a knob and wait for the kernel's answer.  0, or -1 if it is gone. */
+int mon_knob(int fd, uint32_t knob, uint32_t target, uint64_t arg,
+	     const char *name, uint64_t value, int32_t *status)
+{
+	struct umach_mon_req q = { .magic = UMACH_ABI_MAGIC,
+		.op = UMACH_MON_KNOB, .arg = arg, .knob = knob,
+		.target = target, .value = value };
+
+	if (name != NULL)
+		snprintf(q.name, sizeof q.name, "%s", name);
+	if (send(fd, &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q)
+		return -1;
+	return mon_wait_end(fd, UMACH_MON_KNOB, status);
+}
+
 static size_t rec_size(uint32_t type)
 {
 	switch (type) {

@@ -34,6 +34,8 @@ struct mon_tasks {
 int mon_connect(const char *path, int quiet);
 int mon_request(int fd, uint32_t op, uint64_t arg, uint32_t knob,
 		uint64_t value);
+int mon_knob(int fd, uint32_t knob, uint32_t target, uint64_t arg,
+	     const char *name, uint64_t value, int32_t *status);
 int mon_read(int fd, union mon_rec *r, int timeout_ms);
 int mon_wait_end(int fd, uint32_t op, int32_t *status);
 int mon_get_tasks(int fd, struct mon_tasks *ts);

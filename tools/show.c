@@ -335,51 +335,78 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 	return *end == '\0' && *v <= max ? 0 : -1;
 }
 
+/* The knob a user named, or 0 after saying so. */
+uint32_t tool_knob_id(const char *what)
+{
+	if (strcmp(what, "delay") == 0)
+		return UMACH_KNOB_DELAY_MS;
+	if (strcmp(what, "full") == 0)
+		return UMACH_KNOB_QUEUE_FULL;
+	if (strcmp(what, "kill") == 0)
+		return UMACH_KNOB_KILL_AT;
+	if (strcmp(what, "seed") == 0)
+		return UMACH_KNOB_SEED;
+	fprintf(stderr, "umach: no knob '%s' (delay, full, kill, seed)\n", what);
+	return 0;
+}
+
+/* A knob's value from text, in its range; -1 after saying so. */
+int tool_knob_value(uint32_t knob, const char *text, uint64_t *v)
+{
+	uint64_t max = knob == UMACH_KNOB_DELAY_MS ? 60000 :
+		       knob == UMACH_KNOB_QUEUE_FULL ? 100 :
+		       knob == UMACH_KNOB_KILL_AT ? UINT32_MAX : UINT64_MAX;
+
+	if (parse_u64(text, max, v) == 0)
+		return 0;
+	fprintf(stderr, "umach: bad value '%s': %s takes 0 to %llu%s\n", text,
+		knob == UMACH_KNOB_DELAY_MS ? "delay" :
+		knob == UMACH_KNOB_QUEUE_FULL ? "full" :
+		knob == UMACH_KNOB_KILL_AT ? "kill" : "seed",
+		(unsigned long long)max,
+		knob == UMACH_KNOB_DELAY_MS ? " ms" :
+		knob == UMACH_KNOB_QUEUE_FULL ? " %" : "");
+	return -1;
+}
+
 /*
- * Set one knob on a running kernel.  Shared by `umach knob` and `umach
- * up`; says what went wrong itself.  Returns 0 or 1.
+ * Set one knob on a running kernel: on a port (#ID or TASK:NAME), on a
+ * task (pid or name: delay and full then act on every port it receives
+ * on), or the seed.  Returns 0, 1 (error) or 2 (usage), having said why.
  */
 int tool_knob(int fd, const char *what, const char *target, const char *val)
 {
 	struct mon_tasks ts;
 	uint64_t arg = 0, v;
-	uint32_t knob;
+	uint32_t knob = tool_knob_id(what), kt = UMACH_KT_PORT;
 	int32_t status;
 	int rc = 1;
 
-	if (strcmp(what, "delay") == 0)
-		knob = UMACH_KNOB_DELAY_MS;
-	else if (strcmp(what, "full") == 0)
-		knob = UMACH_KNOB_QUEUE_FULL;
-	else if (strcmp(what, "kill") == 0)
-		knob = UMACH_KNOB_KILL_AT;
-	else if (strcmp(what, "seed") == 0)
-		knob = UMACH_KNOB_SEED;
-	else {
-		fprintf(stderr, "umach: no knob '%s' (delay, full, kill, seed)\n", what);
+	if (knob == 0)
 		return 2;
-	}
-	if (knob == UMACH_KNOB_SEED ? parse_u64(target, UINT64_MAX, &v) :
-	    parse_u64(val, knob == UMACH_KNOB_DELAY_MS ? 60000 :
-		      knob == UMACH_KNOB_QUEUE_FULL ? 100 : UINT32_MAX, &v)) {
-		fprintf(stderr, "umach: bad value for knob %s: %s\n", what,
-			knob == UMACH_KNOB_SEED ? target : val);
+	if (tool_knob_value(knob, knob == UMACH_KNOB_SEED ? target : val, &v))
 		return 2;
-	}
 	if (mon_get_tasks(fd, &ts) != 0) {
 		fprintf(stderr, "umach: the kernel did not answer\n");
 		return 1;
 	}
-	if (knob == UMACH_KNOB_KILL_AT) {
+	if (knob == UMACH_KNOB_SEED) {
+		/* no target */
+	} else if (target[0] == '#' || strchr(target, ':') != NULL) {
+		if (knob == UMACH_KNOB_KILL_AT) {
+			fprintf(stderr, "umach: kill takes a TASK, not a port\n");
+			goto out;
+		}
+		if (port_id(fd, &ts, target, &arg) != 0)
+			goto out;
+	} else {
 		const struct umach_rec_task *t = tool_task(&ts, target);
 		if (t == NULL)
 			goto out;
 		arg = t->id;
-	} else if (knob != UMACH_KNOB_SEED && port_id(fd, &ts, target, &arg) != 0) {
-		goto out;
+		kt = UMACH_KT_TASK;
 	}
-	if (mon_request(fd, UMACH_MON_KNOB, arg, knob, v) != 0 ||
-	    mon_wait_end(fd, UMACH_MON_KNOB, &status) != 0) {
+	if (mon_knob(fd, knob, kt, arg, NULL, v, &status) != 0) {
 		fprintf(stderr, "umach: the kernel did not answer\n");
 		goto out;
 	}
@@ -401,8 +428,8 @@ int cmd_knob(int argc, char **argv)
 		return tool_usage("knob needs delay, full, kill or seed%s", "");
 	int seed = strcmp(argv[1], "seed") == 0;
 	if (argc != (seed ? 3 : 4))
-		return tool_usage("usage: umach knob delay PORT MS | full PORT PCT | "
-				  "kill TASK N | seed N%s", "");
+		return tool_usage("usage: umach knob delay PORT|TASK MS | "
+				  "full PORT|TASK PCT | kill TASK N | seed N%s", "");
 	if (mon_socket(path, sizeof path) != 0 || (fd = mon_connect(path, 0)) < 0)
 		return 1;
 	int rc = tool_knob(fd, argv[1], argv[2], seed ? NULL : argv[3]);

@@ -6,6 +6,7 @@
 #define UMACH_TOOLS_TOOL_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <umach/path.h>
 
 #include "mon.h"
@@ -14,7 +15,22 @@ int tool_usage(const char *fmt, const char *arg);
 const struct umach_rec_task *tool_task(const struct mon_tasks *ts,
 				       const char *spec);
 int tool_knob(int fd, const char *what, const char *target, const char *val);
+uint32_t tool_knob_id(const char *what);
+int tool_knob_value(uint32_t knob, const char *text, uint64_t *v);
 
+/* A private kernel for one run (umach run, umach up). */
+struct private_kernel {
+	char  dir[32], sock[64], log[64];
+	int   log_fd;
+	pid_t pid;
+};
+int tool_private_start(struct private_kernel *pk, const char *profile);
+void tool_private_stop(struct private_kernel *pk);
+pid_t tool_kernel_at(const char *path);
+int tool_valid_profile(const char *p);
+int tool_wait_child(pid_t pid);
+
+int cmd_up(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_stat(int argc, char **argv);

@@ -1,7 +1,7 @@
 # The command-line tools: umach (C) and umach-cc (a shell wrapper made
 # from umach-cc.in with the build tree's paths; `make install` writes one
 # with the installed paths).
-TOOL_OBJS := $(addprefix $(BUILD)/tools/,umach.o mon.o show.o trace.o)
+TOOL_OBJS := $(addprefix $(BUILD)/tools/,umach.o mon.o show.o trace.o up.o)
 
 $(BUILD)/umach: $(TOOL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^

@@ -21,6 +21,12 @@ struct trace_log {
 	uint64_t                 lost;
 	struct umach_rec_event  *ev;		/* kept for the chart */
 	size_t                   nev, cap;
+	struct seen {				/* tasks named by events so far */
+		uint64_t id;
+		int32_t  pid;
+		char     name[UMACH_NAME_MAX];
+	}                       *seen;
+	size_t                   nseen, seencap;
 };
 
 static const char *const ev_names[UMACH_EV_MAX + 1] = {
@@ -123,6 +129,8 @@ static void who(char *buf, size_t len, uint64_t id, int32_t pid,
 {
 	if (id == 0)
 		snprintf(buf, len, "kernel");
+	else if (pid == 0)		/* it went away before the event */
+		snprintf(buf, len, "(task %llu, gone)", (unsigned long long)id);
 	else
 		snprintf(buf, len, "%s(%d)", name[0] ? name : "?", pid);
 }
@@ -293,11 +301,51 @@ struct trace_log *trace_begin(int fd, const struct trace_opts *o)
 	return l;
 }
 
-static int handle(struct trace_log *l, const union mon_rec *r)
+/*
+ * Remember who task id is; or, for a task that was gone by the time of
+ * the event (pid 0), recall its pid and name from earlier events.
+ */
+static void remember(struct trace_log *l, uint64_t id, int32_t *pid,
+		     char name[UMACH_NAME_MAX])
 {
-	const struct umach_rec_event *e = &r->event;
+	size_t i;
 
-	if (r->type != UMACH_REC_EVENT || !wanted(&l->o, e))
+	if (id == 0)
+		return;
+	for (i = 0; i < l->nseen && l->seen[i].id != id; i++)
+		;
+	if (*pid == 0) {
+		if (i < l->nseen) {
+			*pid = l->seen[i].pid;
+			memcpy(name, l->seen[i].name, UMACH_NAME_MAX);
+		}
+		return;
+	}
+	if (i == l->nseen) {
+		if (l->nseen == l->seencap) {
+			size_t cap = l->seencap ? 2 * l->seencap : 64;
+			void *v = realloc(l->seen, cap * sizeof *l->seen);
+			if (v == NULL)
+				return;
+			l->seen = v;
+			l->seencap = cap;
+		}
+		l->nseen++;
+	}
+	l->seen[i].id = id;
+	l->seen[i].pid = *pid;
+	memcpy(l->seen[i].name, name, UMACH_NAME_MAX);
+}
+
+static int handle(struct trace_log *l, union mon_rec *r)
+{
+	struct umach_rec_event *e = &r->event;
+
+	if (r->type != UMACH_REC_EVENT)
+		return 1;
+	remember(l, e->task, &e->pid, e->task_name);
+	remember(l, e->peer, &e->peer_pid, e->peer_name);
+	if (!wanted(&l->o, e))
 		return 1;
 	if (l->shown == 0)
 		l->t0 = e->time_ns;
@@ -472,6 +520,7 @@ int trace_end(struct trace_log *l, int drain)
 		}
 	}
 	free(l->ev);
+	free(l->seen);
 	free(l);
 	return rc;
 }

@@ -28,6 +28,7 @@ static const char usage[] =
 	"usage: umach run [--profile textbook|mach25|next] [--trace [TRACE-OPTS]]\n"
 	"                 PROGRAM [ARGS...]\n"
 	"       umach kernel start [--profile P] | stop | status\n"
+	"       umach up [--trace [TRACE-OPTS]] FILE\n"
 	"       umach ps\n"
 	"       umach ports [TASK]\n"
 	"       umach stat\n"
@@ -42,6 +43,9 @@ static const char usage[] =
 	"           (with --json, --msc FILE and the filters of trace).\n"
 	"  kernel   start a background kernel (returns once it serves), stop it\n"
 	"           (and remove its socket), or say whether one serves.\n"
+	"  up       start the scenario in FILE: its tasks (task NAME PROGRAM ARGS),\n"
+	"           profile, seed and knobs (knob delay|full|kill NAME VALUE); on a\n"
+	"           private kernel unless one serves.  Ctrl-C stops every task.\n"
 	"  ps       list tasks: pid, name, rights, queued messages, and what each\n"
 	"           thread in a call is blocked on.\n"
 	"  ports    list each task's port names and rights (or one TASK's), as\n"
@@ -85,7 +89,7 @@ static int kernel_binary(char *buf, size_t len)
 }
 
 /* Connect to the kernel at path; returns its pid, or -1 if none serves. */
-static pid_t kernel_at(const char *path)
+pid_t tool_kernel_at(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ucred cred;
@@ -102,7 +106,7 @@ static pid_t kernel_at(const char *path)
 	return pid;
 }
 
-static int valid_profile(const char *p)
+int tool_valid_profile(const char *p)
 {
 	return strcmp(p, "textbook") == 0 || strcmp(p, "mach25") == 0 ||
 	       strcmp(p, "next") == 0;
@@ -137,10 +141,10 @@ static pid_t start_kernel(const char *path, const char *profile,
 	if (!foreground) {
 		int st;
 		waitpid(pid, &st, 0);	/* umachd returns once it serves */
-		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? kernel_at(path) : -1;
+		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? tool_kernel_at(path) : -1;
 	}
 	for (int i = 0; i < 1000; i++) {
-		pid_t k = kernel_at(path);
+		pid_t k = tool_kernel_at(path);
 		if (k > 0)
 			return k;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -152,7 +156,7 @@ static pid_t start_kernel(const char *path, const char *profile,
 	return -1;
 }
 
-static int wait_child(pid_t pid)
+int tool_wait_child(pid_t pid)
 {
 	int st;
 
@@ -160,14 +164,6 @@ static int wait_child(pid_t pid)
 		if (errno != EINTR)
 			return 1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void stop_private(pid_t k, const char *dir, const char *log)
-{
-	kill(k, SIGTERM);
-	wait_child(k);
-	unlink(log);
-	rmdir(dir);
 }
 
 static void show_log(const char *log)
@@ -180,6 +176,48 @@ static void show_log(const char *log)
 		fwrite(buf, 1, (size_t)n, stderr);
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * Start a private kernel in a fresh directory under /tmp and point
+ * UMACH_SOCKET at it.  Returns 0, or 1 after saying why.
+ */
+int tool_private_start(struct private_kernel *pk, const char *profile)
+{
+	snprintf(pk->dir, sizeof pk->dir, "/tmp/umach-run-XXXXXX");
+	if (mkdtemp(pk->dir) == NULL) {
+		fprintf(stderr, "umach: cannot make a directory in /tmp: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	snprintf(pk->sock, sizeof pk->sock, "%s/kernel.sock", pk->dir);
+	snprintf(pk->log, sizeof pk->log, "%s/kernel.log", pk->dir);
+	pk->log_fd = open(pk->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	pk->pid = start_kernel(pk->sock, profile, 1, pk->log_fd);
+	if (pk->pid < 0) {
+		show_log(pk->log);
+		fprintf(stderr, "umach: the private kernel did not start\n");
+		if (pk->log_fd >= 0)
+			close(pk->log_fd);
+		unlink(pk->log);
+		rmdir(pk->dir);
+		return 1;
+	}
+	setenv("UMACH_SOCKET", pk->sock, 1);
+	return 0;
+}
+
+/* Stop it and remove its directory (its log goes to stderr if verbose). */
+void tool_private_stop(struct private_kernel *pk)
+{
+	kill(pk->pid, SIGTERM);
+	tool_wait_child(pk->pid);
+	if (getenv("UMACH_VERBOSE") != NULL)
+		show_log(pk->log);
+	if (pk->log_fd >= 0)
+		close(pk->log_fd);
+	unlink(pk->log);
+	rmdir(pk->dir);
 }
 
 /*
@@ -227,7 +265,7 @@ static int run_program(char **argv, const char *sock,
 		}
 	}
 	if (p > 0)
-		rc = wait_child(p);
+		rc = tool_wait_child(p);
 	if (l != NULL && trace_end(l, 1) != 0 && rc == 0)
 		rc = 1;
 	if (fd >= 0)
@@ -239,30 +277,12 @@ static int run_program(char **argv, const char *sock,
 static int run_private(char **argv, const char *profile,
 		       const struct trace_opts *o)
 {
-	char dir[] = "/tmp/umach-run-XXXXXX", sock[128], log[128];
+	struct private_kernel pk;
 
-	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "umach: cannot make a directory in /tmp: %s\n",
-			strerror(errno));
+	if (tool_private_start(&pk, profile) != 0)
 		return 1;
-	}
-	snprintf(sock, sizeof sock, "%s/kernel.sock", dir);
-	snprintf(log, sizeof log, "%s/kernel.log", dir);
-	int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	pid_t k = start_kernel(sock, profile, 1, log_fd);
-	if (k < 0) {
-		show_log(log);
-		fprintf(stderr, "umach: the private kernel did not start\n");
-		unlink(log);
-		rmdir(dir);
-		return 1;
-	}
-	setenv("UMACH_SOCKET", sock, 1);
-	int rc = run_program(argv, sock, o);
-	if (getenv("UMACH_VERBOSE") != NULL)
-		show_log(log);
-	close(log_fd);
-	stop_private(k, dir, log);
+	int rc = run_program(argv, pk.sock, o);
+	tool_private_stop(&pk);
 	return rc;
 }
 
@@ -275,7 +295,7 @@ static int cmd_run(int argc, char **argv)
 
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--profile") == 0) {
-			if (i + 1 >= argc || !valid_profile(argv[i + 1]))
+			if (i + 1 >= argc || !tool_valid_profile(argv[i + 1]))
 				return tool_usage("--profile takes textbook, mach25 or "
 						  "next (got '%s')",
 						  i + 1 < argc ? argv[i + 1] : "");
@@ -300,7 +320,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "umach: socket path too long; set UMACH_SOCKET\n");
 		return 1;
 	}
-	if (kernel_at(path) > 0) {
+	if (tool_kernel_at(path) > 0) {
 		if (profile != NULL)
 			fprintf(stderr, "umach: using the kernel already serving %s; "
 				"--profile applies only to a private kernel\n", path);
@@ -316,7 +336,7 @@ static int cmd_run(int argc, char **argv)
 
 static int kernel_stop(const char *path)
 {
-	pid_t k = kernel_at(path);
+	pid_t k = tool_kernel_at(path);
 	struct stat st;
 
 	if (k <= 0) {
@@ -346,12 +366,12 @@ static int cmd_kernel(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 4 && strcmp(argv[1], "start") == 0 &&
-	    strcmp(argv[2], "--profile") == 0 && valid_profile(argv[3]))
+	    strcmp(argv[2], "--profile") == 0 && tool_valid_profile(argv[3]))
 		profile = argv[3];
 	else if (argc != 2)
 		return tool_usage("unexpected arguments after 'kernel %s'", argv[1]);
 	if (strcmp(argv[1], "status") == 0) {
-		pid_t k = kernel_at(path);
+		pid_t k = tool_kernel_at(path);
 		if (k <= 0) {
 			printf("no kernel serves %s\n", path);
 			return 1;
@@ -363,7 +383,7 @@ static int cmd_kernel(int argc, char **argv)
 		return kernel_stop(path);
 	if (strcmp(argv[1], "start") != 0)
 		return tool_usage("unknown kernel command '%s'", argv[1]);
-	if (kernel_at(path) > 0) {
+	if (tool_kernel_at(path) > 0) {
 		fprintf(stderr, "umach: a kernel already serves %s\n", path);
 		return 1;
 	}
@@ -392,7 +412,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = { { "ps", cmd_ps }, { "ports", cmd_ports },
 		     { "stat", cmd_stat }, { "trace", cmd_trace },
-		     { "knob", cmd_knob } };
+		     { "knob", cmd_knob }, { "up", cmd_up } };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0) {
 			if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||

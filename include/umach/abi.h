@@ -161,22 +161,32 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 #define UMACH_MON_KNOB    6u	/* set knob `knob` on `arg` to `value` */
 #define UMACH_MON_REQ_MAX 6u
 
-/* Simulation knobs (UMACH_MON_KNOB). */
-#define UMACH_KNOB_DELAY_MS   1u	/* port id arg: hold each message value ms */
-#define UMACH_KNOB_QUEUE_FULL 2u	/* port id arg: value 1 = report full */
-#define UMACH_KNOB_KILL_AT    3u	/* task id arg: SIGKILL at its value-th send */
-#define UMACH_KNOB_SEED       4u	/* arg ignored: seed the kernel's choices */
+/*
+ * Simulation knobs (UMACH_MON_KNOB).  `target` says what arg names: a port
+ * id, a task id, or nothing, with `name` then naming every task of that
+ * name, now and as they attach (a standing knob, for scenarios).  On a
+ * task, delay and queue-full act on every port it receives on.
+ */
+#define UMACH_KNOB_DELAY_MS   1u	/* hold each message value ms (0-60000) */
+#define UMACH_KNOB_QUEUE_FULL 2u	/* value % of sends find it full (0-100) */
+#define UMACH_KNOB_KILL_AT    3u	/* task: SIGKILL at its value-th send */
+#define UMACH_KNOB_SEED       4u	/* seed the kernel's choices */
 #define UMACH_KNOB_MAX        4u
+
+#define UMACH_KT_PORT 0u		/* arg is a port id */
+#define UMACH_KT_TASK 1u		/* arg is a task id */
+#define UMACH_KT_NAME 2u		/* name[] names tasks, now and later */
 
 struct umach_mon_req {			/* writer: tool */
 	uint32_t magic;			/* UMACH_ABI_MAGIC */
 	uint32_t op;			/* UMACH_MON_* */
 	uint64_t arg;
 	uint32_t knob;
-	uint32_t pad0;
+	uint32_t target;		/* UMACH_KT_* */
 	uint64_t value;
+	char     name[UMACH_NAME_MAX];	/* UMACH_KT_NAME; NUL-terminated */
 };
-_Static_assert(sizeof(struct umach_mon_req) == 32, "abi: monitor request");
+_Static_assert(sizeof(struct umach_mon_req) == 64, "abi: monitor request");
 
 /* Records from the kernel: each starts with its type. */
 #define UMACH_REC_END    1u	/* answers a request; status says how it went */

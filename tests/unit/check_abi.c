@@ -93,7 +93,9 @@ static const struct row layout[] = {
 	OFF(msg_type_long_t, msg_type_long_size, 10),
 	OFF(msg_type_long_t, msg_type_long_number, 12),
 	/* the monitor protocol (protocol.md §11) */
-	SZ(struct umach_mon_req, 32),
+	SZ(struct umach_mon_req, 64),
+	OFF(struct umach_mon_req, target, 20),
+	OFF(struct umach_mon_req, name, 32),
 	OFF(struct umach_mon_req, op, 4),
 	OFF(struct umach_mon_req, arg, 8),
 	OFF(struct umach_mon_req, knob, 16),
