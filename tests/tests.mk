@@ -22,3 +22,8 @@ $(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
 	$(BUILD)/umach-cc $(BUILD)/examples/demo $(EXAMPLE_BINS)
 
 CHECK_BINS += $(INTEGRATION_BINS)
+
+# docs/tutorial.md, run as written (tools/run-tutorial.sh); CI runs it.
+.PHONY: check-tutorial
+check-tutorial: all
+	BUILD=$(BUILD) sh tools/run-tutorial.sh
