@@ -17,6 +17,11 @@
  * before the chunk (driver.h's headroom, or the previous chunk, saved and
  * put back), so no chunk is copied more than msg_send/msg_receive do.
  *
+ * The "umach, traced" row is the same with a monitor tracing every event
+ * (protocol.md §11): a drain process connects as `umach trace` would,
+ * asks for events and throws them away, so the row prices the trace hooks,
+ * the event records and their socket writes against the untraced row.
+ *
  * Placement: umachd inherits the driver's affinity at setup (unpinned).  In
  * @same-cpu it is pinned to the CPU both sides run on (CPU 0), so all three
  * processes share it; in @split-cpus it stays unpinned, free to run on
@@ -38,6 +43,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <umach/abi.h>
 
 #include "driver.h"
 
@@ -65,6 +72,7 @@ _Static_assert(HEAD_BYTES % 8 == 0, "chunks stay 8-byte aligned");
 struct umach_ctx {
 	/* Written by setup, read by abort from a signal handler. */
 	pid_t kernel_pid;
+	pid_t drain_pid;    /* the traced row's monitor, or 0 */
 	char dir[64], sock[96], log[96];
 	/* Per process, after attach. */
 	port_t port;        /* server: receive right; client: send right */
@@ -106,8 +114,43 @@ static void umach_abort(void *ctx)
 {
 	struct umach_ctx *c = ctx;
 	const char *const files[] = { c->sock, c->log, NULL };
+	char none[1] = "";
 
+	bench_daemon_abort(&c->drain_pid, none, files);
 	bench_daemon_abort(&c->kernel_pid, c->dir, files);
+}
+
+/*
+ * The traced row's monitor: connect, ask for every event, read and drop
+ * them until the kernel goes away.  Runs in a child of the driver.
+ */
+static void drain_events(const char *sock, pid_t parent)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct umach_hello h = {.magic = UMACH_ABI_MAGIC,
+	                        .version = UMACH_ABI_VERSION,
+	                        .flags = UMACH_HELLO_MONITOR};
+	struct umach_mon_req q = {.magic = UMACH_ABI_MAGIC,
+	                          .op = UMACH_MON_TRACE, .arg = 1};
+	union {
+		struct umach_welcome wl;
+		char rec[UMACH_MON_PACKET_MAX];
+	} u;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+	snprintf(h.name, sizeof h.name, "bench-trace");
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    send(s, &h, sizeof h, 0) != sizeof h ||
+	    recv(s, &u.wl, sizeof u.wl, 0) != sizeof u.wl ||
+	    u.wl.status != 0 || send(s, &q, sizeof q, 0) != sizeof q)
+		_exit(1);
+	while (recv(s, u.rec, sizeof u.rec, 0) > 0)
+		;
+	_exit(0);
 }
 
 /* The kernel's child side: dies with the driver, logs to the temp dir. */
@@ -185,7 +228,6 @@ static enum bench_status umach_setup(const struct bench_peer *self,
                                      void **out_ctx)
 {
 	struct umach_ctx *c = calloc(1, sizeof *c);
-	(void)self;
 	if (!c)
 		return BENCH_ERR;
 	bench_note("umach 1 MiB out-of-line: n/a (out-of-line: issue #3).");
@@ -214,6 +256,18 @@ static enum bench_status umach_setup(const struct bench_peer *self,
 	if (st == BENCH_OK && umach_task_reattach() != KERN_SUCCESS) {
 		bench_error("cannot attach to %s", c->sock);
 		st = BENCH_ERR;
+	}
+	if (st == BENCH_OK && strcmp(self->slug, "umach-traced") == 0) {
+		pid_t parent = getpid();
+		c->drain_pid = fork();
+		if (c->drain_pid == 0)
+			drain_events(c->sock, parent);
+		if (c->drain_pid < 0) {
+			bench_error("fork: %s", strerror(errno));
+			c->drain_pid = 0;
+			st = BENCH_ERR;
+		}
+		sleep_ms(50);	/* let it connect and ask for events */
 	}
 	if (st != BENCH_OK) {
 		umach_abort(c);
@@ -401,4 +455,15 @@ static const struct bench_peer umach_rpc_peer = {
 	.abort = umach_abort,
 };
 
-const struct bench_peer *const bench_umach_peers[] = {&umach_rpc_peer, NULL};
+static const struct bench_peer umach_traced_peer = {
+	.slug = "umach-traced", .label = "umach msg_rpc, traced by a monitor",
+	.tests = BENCH_TEST_BIT(BENCH_TEST_RTT) |
+	         BENCH_TEST_BIT(BENCH_TEST_ONEWAY),
+	.setup = umach_setup, .attach = umach_attach, .send = umach_send,
+	.call = umach_call, .recv = umach_recv, .reply = umach_reply,
+	.detach = umach_detach, .teardown = umach_teardown,
+	.abort = umach_abort,
+};
+
+const struct bench_peer *const bench_umach_peers[] = {
+	&umach_rpc_peer, &umach_traced_peer, NULL};

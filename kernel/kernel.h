@@ -209,7 +209,7 @@ struct ktask {
 /*
  * A monitor connection (the umach tool, protocol.md §11): its requests
  * in, its records out through a queue that the loop flushes.  Records are
- * stored as a 4-byte length and the record.
+ * stored back to back; each one's size follows from its type.
  */
 struct monitor {
 	struct watch    w;		/* first: the epoll data points here */

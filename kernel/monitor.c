@@ -3,9 +3,10 @@
  * kernel.  A monitor asks for snapshots of tasks, ports and counters,
  * streams trace events, and turns the simulation knobs.  It never blocks
  * the kernel: records go into a per-monitor queue that the loop flushes
- * when the socket has room.  Snapshots may queue up to MON_OUT_MAX bytes;
- * trace events stop queueing at MON_EVENTS_MAX and are counted as lost,
- * and the monitor is told how many with a UMACH_EV_LOST event.
+ * when the socket has room, many records to a packet.  Snapshots may
+ * queue up to MON_OUT_MAX bytes; trace events stop queueing at
+ * MON_EVENTS_MAX and are counted as lost, and the monitor is told how
+ * many with a UMACH_EV_LOST event.
  */
 #include <errno.h>
 #include <signal.h>
@@ -71,11 +72,10 @@ static int reserve(struct monitor *mon, size_t more)
 
 static int append(struct monitor *mon, const void *rec, uint32_t len)
 {
-	if (reserve(mon, 4 + len) != 0)
+	if (reserve(mon, len) != 0)
 		return -1;
-	memcpy(mon->out + mon->out_len, &len, 4);
-	memcpy(mon->out + mon->out_len + 4, rec, len);
-	mon->out_len += 4 + len;
+	memcpy(mon->out + mon->out_len, rec, len);
+	mon->out_len += len;
 	return 0;
 }
 
@@ -129,9 +129,16 @@ static void monitor_close(struct kernel *k, struct monitor *mon)
 static int flush(struct kernel *k, struct monitor *mon)
 {
 	while (mon->out_off < mon->out_len) {
-		uint32_t len;
-		memcpy(&len, mon->out + mon->out_off, 4);
-		ssize_t n = send(mon->w.fd, mon->out + mon->out_off + 4, len,
+		size_t len = 0;		/* whole records, up to a packet */
+		while (mon->out_off + len < mon->out_len) {
+			uint32_t type;
+			memcpy(&type, mon->out + mon->out_off + len, 4);
+			size_t sz = umach_rec_size(type);
+			if (len + sz > UMACH_MON_PACKET_MAX)
+				break;
+			len += sz;
+		}
+		ssize_t n = send(mon->w.fd, mon->out + mon->out_off, len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			arm_out(k, mon, 1);
@@ -141,7 +148,7 @@ static int flush(struct kernel *k, struct monitor *mon)
 			continue;
 		if (n != (ssize_t)len)
 			return -1;
-		mon->out_off += 4 + len;
+		mon->out_off += len;
 	}
 	mon->out_off = mon->out_len = 0;
 	arm_out(k, mon, 0);

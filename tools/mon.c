@@ -19,6 +19,13 @@
 
 #include "mon.h"
 
+/* The packet being read: the kernel packs several records into one. */
+static struct {
+	int      fd;
+	size_t   len, off;
+	uint8_t  buf[UMACH_MON_PACKET_MAX];
+} pkt = { .fd = -1 };
+
 int mon_socket(char *path, size_t len)
 {
 	if (umach_socket_path(path, len) != 0) {
@@ -65,6 +72,7 @@ int mon_connect(const char *path, int quiet)
 	}
 	tv.tv_sec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	pkt.fd = -1;		/* nothing left over from an earlier socket */
 	return fd;
 }
 
@@ -92,19 +100,6 @@ int mon_knob(int fd, uint32_t knob, uint32_t target, uint64_t arg,
 	return mon_wait_end(fd, UMACH_MON_KNOB, status);
 }
 
-static size_t rec_size(uint32_t type)
-{
-	switch (type) {
-	case UMACH_REC_END:	return sizeof(struct umach_rec_end);
-	case UMACH_REC_TASK:	return sizeof(struct umach_rec_task);
-	case UMACH_REC_THREAD:	return sizeof(struct umach_rec_thread);
-	case UMACH_REC_PORT:	return sizeof(struct umach_rec_port);
-	case UMACH_REC_STATS:	return sizeof(struct umach_rec_stats);
-	case UMACH_REC_EVENT:	return sizeof(struct umach_rec_event);
-	}
-	return 0;
-}
-
 /*
  * Read one record, waiting up to timeout_ms (-1: forever).  Returns 1, 0
  * on timeout, or -1 if the kernel went away or sent something malformed.
@@ -112,14 +107,27 @@ static size_t rec_size(uint32_t type)
  */
 int mon_read(int fd, union mon_rec *r, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int n = poll(&p, 1, timeout_ms);
-
-	if (n <= 0)
-		return n < 0 && errno != EINTR ? -1 : 0;
-	ssize_t got = recv(fd, r, sizeof *r, 0);
-	if (got < (ssize_t)sizeof r->type || (size_t)got != rec_size(r->type))
+	if (pkt.fd != fd || pkt.off >= pkt.len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n = poll(&p, 1, timeout_ms);
+		if (n <= 0)
+			return n < 0 && errno != EINTR ? -1 : 0;
+		ssize_t got = recv(fd, pkt.buf, sizeof pkt.buf, 0);
+		if (got <= 0)
+			return -1;
+		pkt.fd = fd;
+		pkt.len = (size_t)got;
+		pkt.off = 0;
+	}
+	uint32_t type, size;
+	if (pkt.len - pkt.off < sizeof type)
 		return -1;
+	memcpy(&type, pkt.buf + pkt.off, sizeof type);
+	size = umach_rec_size(type);
+	if (size == 0 || pkt.len - pkt.off < size)
+		return -1;
+	memcpy(r, pkt.buf + pkt.off, size);
+	pkt.off += size;
 	if (r->type == UMACH_REC_TASK) {
 		r->task.name[UMACH_NAME_MAX - 1] = '\0';
 	} else if (r->type == UMACH_REC_STATS) {

@@ -149,8 +149,10 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
  * The monitor protocol (protocol.md §11): how the umach tool sees inside
  * the kernel.  A monitor connects like a task but says UMACH_HELLO_MONITOR
  * in its hello; the welcome comes without fds, and the connection then
- * carries requests from the tool and records from the kernel, one per
- * packet.  A monitor holds no rights and cannot change what tasks see,
+ * carries requests from the tool, one per packet, and records from the
+ * kernel, packed: a packet holds one or more whole records (at most
+ * UMACH_MON_PACKET_MAX bytes), each starting with its type, whose size
+ * umach_rec_size() gives.  A monitor holds no rights and cannot change what tasks see,
  * except through the simulation knobs (UMACH_MON_KNOB).
  */
 #define UMACH_MON_TASKS   1u	/* snapshot: a TASK record per task, THREADs */
@@ -298,7 +300,22 @@ struct umach_rec_event {
 };
 _Static_assert(sizeof(struct umach_rec_event) == 168, "abi: event record");
 
-/* The largest record, for a tool's receive buffer. */
+/* The largest record, and the largest packet of records. */
 #define UMACH_REC_MAX 256u
+#define UMACH_MON_PACKET_MAX 65536u
+
+/* The size of a record of this type, or 0 for no such type. */
+static inline uint32_t umach_rec_size(uint32_t type)
+{
+	switch (type) {
+	case UMACH_REC_END:	return sizeof(struct umach_rec_end);
+	case UMACH_REC_TASK:	return sizeof(struct umach_rec_task);
+	case UMACH_REC_THREAD:	return sizeof(struct umach_rec_thread);
+	case UMACH_REC_PORT:	return sizeof(struct umach_rec_port);
+	case UMACH_REC_STATS:	return sizeof(struct umach_rec_stats);
+	case UMACH_REC_EVENT:	return sizeof(struct umach_rec_event);
+	}
+	return 0;
+}
 
 #endif /* UMACH_ABI_H */

@@ -79,13 +79,28 @@ static void req(int fd, uint32_t op, uint64_t arg)
 	ck_assert_int_eq(send(fd, &q, sizeof q, 0), sizeof q);
 }
 
-/* The next record; fails the test on a timeout. */
+/* The next record, from packets of several; fails the test on a timeout
+ * or a malformed packet. */
 static ssize_t rec(int fd, void *buf)
 {
-	ssize_t n = recv(fd, buf, UMACH_REC_MAX, 0);
+	static uint8_t pkt[UMACH_MON_PACKET_MAX];
+	static size_t len, off;
+	uint32_t type, size;
 
-	ck_assert_int_gt(n, 0);
-	return n;
+	if (off >= len) {
+		ssize_t n = recv(fd, pkt, sizeof pkt, 0);
+		ck_assert_int_gt(n, 0);
+		len = (size_t)n;
+		off = 0;
+	}
+	ck_assert_uint_ge(len - off, 4);
+	memcpy(&type, pkt + off, 4);
+	size = umach_rec_size(type);
+	ck_assert_uint_gt(size, 0);
+	ck_assert_uint_ge(len - off, size);
+	memcpy(buf, pkt + off, size);
+	off += size;
+	return size;
 }
 
 static int32_t end_of(int fd, uint32_t op)
