@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <mach/message.h>
+#include <mach/mach_param.h>
 #include <mach/notify.h>
 #include <umach/abi.h>
 #include "hmap.h"
@@ -166,6 +167,10 @@ struct ktask {
 	struct port    *kport;		/* task_self(): kobject = this task */
 	struct port    *notify;		/* where notifications go */
 	int32_t         self_name, notify_name;
+	/* sys_task.c: send rights the kernel keeps for the task (one
+	 * reference each, or NULL); inherited by a forked child. */
+	struct port    *registered[TASK_PORT_REGISTER_MAX];
+	struct port    *bootstrap, *exception;
 	struct act      act[UMACH_SLOTS];
 };
 
@@ -193,6 +198,7 @@ struct kernel {
 	uint32_t      nhello;			/* attaches awaiting hello */
 	uint32_t      boot_role;		/* BOOT_*: who attaches now */
 	struct port  *name_port;		/* the name server's, or NULL */
+	struct port  *env_port;			/* the environment manager's */
 	int           stopping;
 	struct kstats stats;
 };
@@ -277,6 +283,14 @@ void sys_slot_release(struct kernel *k, struct act *a);
 void act_release_ports(struct kernel *k, struct act *a);
 int kobject_dispatch(struct kernel *k, struct kmsg *m);
 
+/* sys_task.c: registered and special ports (reference 1.11, 1.17) */
+void task_ports_init(struct kernel *k, struct ktask *t,
+		     const struct ktask *parent);
+void task_ports_release(struct kernel *k, struct ktask *t);
+int32_t task_port_send(struct ktask *t, struct port *p);
+#define TASK_NOT_MINE 1		/* not a Mach code: task_dispatch passes */
+int task_dispatch(struct kernel *k, struct kmsg *m);
+
 /* ktask.c */
 struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 			   const char *name);
@@ -287,7 +301,8 @@ int ktask_service(struct kernel *k, struct ktask *t);
 /* boot.c */
 #define BOOT_NONE        0u
 #define BOOT_NAME_SERVER 1u
-void boot_name_server(struct kernel *k);
+#define BOOT_ENV_MGR     2u
+void boot_services(struct kernel *k);
 
 /* loop.c */
 struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid);

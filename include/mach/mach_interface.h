@@ -23,6 +23,12 @@ kern_return_t port_status(task_t task, port_name_t name,
 			  port_set_name_t *enabled, int *num_msgs,
 			  int *backlog, boolean_t *ownership,
 			  boolean_t *receive_rights);
+kern_return_t mach_ports_register(task_t task, port_array_t ports,
+				  unsigned int count);
+kern_return_t mach_ports_lookup(task_t task, port_array_t *ports,
+				unsigned int *count);
+kern_return_t task_get_special_port(task_t task, int which, port_t *port);
+kern_return_t task_set_special_port(task_t task, int which, port_t port);
 kern_return_t vm_allocate(vm_task_t task, vm_address_t *address,
 			  vm_size_t size, boolean_t anywhere);
 kern_return_t vm_deallocate(vm_task_t task, vm_address_t address,

@@ -1,0 +1,428 @@
+/*
+ * Tasks: registered ports (mach_ports_register/lookup), special ports
+ * (task_get/set_special_port), fork() making a child task that inherits
+ * only the registered ports and the bootstrap and exception rights, the
+ * kernel refusing a forged parent claim, netname host names, and the
+ * environment manager used from two tasks and from a forked child.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <servers/netname.h>
+#include <umach/abi.h>
+#include "harness.h"
+
+static void setup(void) { harness_start("textbook"); }
+static void teardown(void) { harness_stop(); }
+
+static void lookup4(port_t out[4])
+{
+	port_array_t ports;
+	unsigned int count = 0;
+
+	ck_assert_int_eq(mach_ports_lookup(task_self(), &ports, &count),
+			 KERN_SUCCESS);
+	ck_assert_uint_eq(count, TASK_PORT_REGISTER_MAX);
+	memcpy(out, ports, 4 * sizeof *out);
+	ck_assert_int_eq(vm_deallocate(task_self(), (vm_address_t)ports,
+				       count * sizeof *ports), KERN_SUCCESS);
+}
+
+START_TEST(test_lookup_gives_the_boot_services_and_two_empty_slots)
+{
+	port_t r[4];
+
+	lookup4(r);
+	ck_assert_int_ne(r[NAME_SERVER_SLOT], PORT_NULL);
+	ck_assert_int_eq(r[NAME_SERVER_SLOT], name_server_port);
+	ck_assert_int_eq(r[ENVIRONMENT_SLOT], environment_port);
+	ck_assert_int_eq(r[SERVICE_SLOT], PORT_NULL);
+	ck_assert_int_eq(r[3], PORT_NULL);
+}
+END_TEST
+
+START_TEST(test_register_then_lookup_returns_the_ports_and_clears_the_rest)
+{
+	port_t p, q, r[4];
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(port_allocate(task_self(), &q), KERN_SUCCESS);
+	port_t four[4] = { name_server_port, PORT_NULL, p, q };
+	ck_assert_int_eq(mach_ports_register(task_self(), four, 4), KERN_SUCCESS);
+	lookup4(r);
+	ck_assert_int_eq(r[0], name_server_port);
+	ck_assert_int_eq(r[1], PORT_NULL);
+	ck_assert_int_eq(r[2], p);
+	ck_assert_int_eq(r[3], q);
+	/* Fewer than four: the slots after them become PORT_NULL. */
+	ck_assert_int_eq(mach_ports_register(task_self(), four, 1), KERN_SUCCESS);
+	lookup4(r);
+	ck_assert_int_eq(r[0], name_server_port);
+	ck_assert_int_eq(r[2], PORT_NULL);
+	ck_assert_int_eq(r[3], PORT_NULL);
+	ck_assert_int_eq(mach_ports_register(task_self(), NULL, 0), KERN_SUCCESS);
+	lookup4(r);
+	ck_assert_int_eq(r[0], PORT_NULL);
+}
+END_TEST
+
+START_TEST(test_register_of_five_ports_is_invalid_argument_and_changes_nothing)
+{
+	port_t p, r[4];
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	port_t five[5] = { p, p, p, p, p };
+	ck_assert_int_eq(mach_ports_register(task_self(), five, 5),
+			 KERN_INVALID_ARGUMENT);
+	lookup4(r);
+	ck_assert_int_eq(r[0], name_server_port);
+	ck_assert_int_eq(r[2], PORT_NULL);
+	port_t many[17] = { 0 };
+	ck_assert_int_eq(mach_ports_register(task_self(), many, 17),
+			 MIG_ARRAY_TOO_LARGE);
+}
+END_TEST
+
+START_TEST(test_register_and_lookup_with_bad_names_fail_send_invalid_port)
+{
+	port_t bad[1] = { 4242 }, p;
+	port_array_t ports;
+	unsigned int count;
+
+	ck_assert_int_eq(mach_ports_register(task_self(), bad, 1),
+			 SEND_INVALID_PORT);
+	ck_assert_int_eq(mach_ports_register(4242, NULL, 0), SEND_INVALID_PORT);
+	ck_assert_int_eq(mach_ports_lookup(4242, &ports, &count),
+			 SEND_INVALID_PORT);
+	ck_assert_int_eq(task_get_special_port(4242, TASK_NOTIFY_PORT, &p),
+			 SEND_INVALID_PORT);
+}
+END_TEST
+
+START_TEST(test_special_ports_kernel_and_notify_are_task_self_and_notify)
+{
+	port_t p;
+
+	ck_assert_int_eq(task_get_special_port(task_self(), TASK_KERNEL_PORT, &p),
+			 KERN_SUCCESS);
+	ck_assert_int_eq(p, task_self());
+	ck_assert_int_eq(task_get_notify_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, task_notify());
+	ck_assert_int_eq(task_get_bootstrap_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, PORT_NULL);
+	ck_assert_int_eq(task_get_exception_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, PORT_NULL);
+}
+END_TEST
+
+START_TEST(test_set_bootstrap_and_exception_then_get_returns_them)
+{
+	port_t b, x, p;
+
+	ck_assert_int_eq(port_allocate(task_self(), &b), KERN_SUCCESS);
+	ck_assert_int_eq(port_allocate(task_self(), &x), KERN_SUCCESS);
+	ck_assert_int_eq(task_set_bootstrap_port(task_self(), b), KERN_SUCCESS);
+	ck_assert_int_eq(task_set_exception_port(task_self(), x), KERN_SUCCESS);
+	ck_assert_int_eq(task_get_bootstrap_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, b);
+	ck_assert_int_eq(task_get_exception_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, x);
+	ck_assert_int_eq(task_set_bootstrap_port(task_self(), PORT_NULL),
+			 KERN_SUCCESS);
+	ck_assert_int_eq(task_get_bootstrap_port(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(p, PORT_NULL);
+}
+END_TEST
+
+START_TEST(test_special_port_errors)
+{
+	port_t p;
+
+	ck_assert_int_eq(task_get_special_port(task_self(), 0, &p),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(task_get_special_port(task_self(), 5, &p),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(task_set_special_port(task_self(), 99, PORT_NULL),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(task_set_special_port(task_self(), TASK_KERNEL_PORT,
+					       task_self()),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(task_set_bootstrap_port(task_self(), 4242),
+			 SEND_INVALID_PORT);
+}
+END_TEST
+
+/* Check in a port as "doomed" and wait to be killed. */
+static int doomed(void *arg)
+{
+	port_t p;
+
+	(void)arg;
+	if (port_allocate(task_self(), &p) != KERN_SUCCESS ||
+	    netname_check_in(name_server_port, "doomed", PORT_NULL, p) != 0)
+		return 10;
+	pause();
+	return 11;
+}
+
+START_TEST(test_notifications_go_to_the_notify_port_that_was_set)
+{
+	port_t q, old = task_notify();
+	notification_t n;
+
+	ck_assert_int_eq(port_allocate(task_self(), &q), KERN_SUCCESS);
+	ck_assert_int_eq(task_set_notify_port(task_self(), q), KERN_SUCCESS);
+	ck_assert_int_eq(task_notify(), q);
+	pid_t c = harness_spawn(doomed, NULL);
+	port_t d = harness_lookup("doomed");
+	ck_assert_int_ne(d, PORT_NULL);
+	kill(c, SIGKILL);
+	harness_wait(c, 5000);
+	n.notify_header.msg_size = sizeof n;
+	n.notify_header.msg_local_port = q;
+	ck_assert_int_eq(msg_receive(&n.notify_header, RCV_TIMEOUT, 5000),
+			 RCV_SUCCESS);
+	ck_assert_int_eq(n.notify_header.msg_id, NOTIFY_PORT_DELETED);
+	ck_assert_int_eq(n.notify_port, d);
+	n.notify_header.msg_size = sizeof n;
+	n.notify_header.msg_local_port = old;
+	ck_assert_int_eq(msg_receive(&n.notify_header, RCV_TIMEOUT, 0),
+			 RCV_TIMED_OUT);
+}
+END_TEST
+
+/* ---- fork ---- */
+
+struct fork_ports {
+	port_t service;		/* registered in SERVICE_SLOT */
+	port_t boot, exc;	/* bootstrap and exception ports */
+};
+
+/* Send a 64-byte message to p and wait for the answer on a reply port. */
+static int call(port_t p, int id)
+{
+	struct msg64 m;
+
+	msg64_init(&m, p, thread_reply(), id);
+	if (msg_rpc(&m.h, MSG_OPTION_NONE, sizeof m, 0, 5000) != RPC_SUCCESS)
+		return -1;
+	return m.h.msg_id;
+}
+
+static int send_one(port_t p, int id)
+{
+	struct msg64 m;
+
+	msg64_init(&m, p, PORT_NULL, id);
+	return msg_send(&m.h, SEND_TIMEOUT, 5000);
+}
+
+/*
+ * A forked child: mach_init() again, find the parent's service port in
+ * its registered ports, make three RPCs to it, send one message each on
+ * the inherited bootstrap and exception ports, and show it holds no other
+ * right of its parent's.
+ */
+static int forked_child(void *arg)
+{
+	const struct fork_ports *fp = arg;
+	port_array_t ports;
+	unsigned int count, ntypes;
+	port_t b, x;
+
+	(void)fp;
+	if (mach_init() != KERN_SUCCESS ||
+	    mach_ports_lookup(task_self(), &ports, &count) != KERN_SUCCESS ||
+	    count != 4 || ports[SERVICE_SLOT] == PORT_NULL)
+		return 20;
+	if (service_port != ports[SERVICE_SLOT] || ports[3] != PORT_NULL ||
+	    name_server_port != ports[NAME_SERVER_SLOT])
+		return 21;
+	for (int i = 1; i <= 3; i++)
+		if (call(service_port, 100 + i) != 200 + i)
+			return 22;
+	if (task_get_bootstrap_port(task_self(), &b) != KERN_SUCCESS ||
+	    task_get_exception_port(task_self(), &x) != KERN_SUCCESS ||
+	    send_one(b, 7) != SEND_SUCCESS || send_one(x, 8) != SEND_SUCCESS)
+		return 23;
+	port_name_array_t names;
+	port_type_array_t types;
+	if (port_names(task_self(), &names, &count, &types, &ntypes) !=
+	    KERN_SUCCESS)
+		return 24;
+	/* Receive rights: only its own notify and reply ports. */
+	for (unsigned int i = 0; i < count; i++)
+		if ((types[i] & 2) && names[i] != task_notify() &&
+		    names[i] != thread_reply())
+			return 25;
+	/* Send rights: kernel port, name server, environment, service,
+	 * bootstrap, exception, and nothing else of its parent's. */
+	if (count > 8)
+		return 26;
+	return 0;
+}
+
+/* Answer n RPCs on p with id + 100. */
+static void serve(port_t p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct msg64 m;
+		m.h.msg_size = sizeof m;
+		m.h.msg_local_port = p;
+		ck_assert_int_eq(msg_receive(&m.h, RCV_TIMEOUT, 5000), RCV_SUCCESS);
+		port_t reply = m.h.msg_remote_port;
+		msg64_init(&m, reply, PORT_NULL, m.h.msg_id + 100);
+		ck_assert_int_eq(msg_send(&m.h, MSG_OPTION_NONE, 0), SEND_SUCCESS);
+	}
+}
+
+static void expect_msg(port_t p, int id)
+{
+	struct msg64 m;
+
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = p;
+	ck_assert_int_eq(msg_receive(&m.h, RCV_TIMEOUT, 5000), RCV_SUCCESS);
+	ck_assert_int_eq(m.h.msg_id, id);
+}
+
+START_TEST(test_forked_child_finds_registered_port_and_calls_it)
+{
+	struct fork_ports fp;
+	port_t extra[6];
+
+	ck_assert_int_eq(port_allocate(task_self(), &fp.service), KERN_SUCCESS);
+	ck_assert_int_eq(port_allocate(task_self(), &fp.boot), KERN_SUCCESS);
+	ck_assert_int_eq(port_allocate(task_self(), &fp.exc), KERN_SUCCESS);
+	for (int i = 0; i < 6; i++)	/* rights the child must not get */
+		ck_assert_int_eq(port_allocate(task_self(), &extra[i]),
+				 KERN_SUCCESS);
+	port_t reg[3] = { name_server_port, environment_port, fp.service };
+	ck_assert_int_eq(mach_ports_register(task_self(), reg, 3), KERN_SUCCESS);
+	ck_assert_int_eq(task_set_bootstrap_port(task_self(), fp.boot),
+			 KERN_SUCCESS);
+	ck_assert_int_eq(task_set_exception_port(task_self(), fp.exc),
+			 KERN_SUCCESS);
+	pid_t c = harness_spawn(forked_child, &fp);
+	serve(fp.service, 3);
+	expect_msg(fp.boot, 7);
+	expect_msg(fp.exc, 8);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+}
+END_TEST
+
+/* A child of a task with nothing registered: its slots are empty too. */
+static int bare_child(void *arg)
+{
+	port_array_t ports;
+	unsigned int count;
+	port_t b;
+
+	(void)arg;
+	if (mach_init() != KERN_SUCCESS ||
+	    mach_ports_lookup(task_self(), &ports, &count) != KERN_SUCCESS)
+		return 20;
+	for (unsigned int i = 0; i < count; i++)
+		if (ports[i] != PORT_NULL)
+			return 21;
+	if (name_server_port != PORT_NULL ||
+	    task_get_bootstrap_port(task_self(), &b) != KERN_SUCCESS ||
+	    b != PORT_NULL)
+		return 22;
+	return 0;
+}
+
+START_TEST(test_forked_child_inherits_empty_registered_ports_as_empty)
+{
+	ck_assert_int_eq(mach_ports_register(task_self(), NULL, 0), KERN_SUCCESS);
+	pid_t c = harness_spawn(bare_child, NULL);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+}
+END_TEST
+
+/* Say hello with flags and a parent claim; returns the welcome's status. */
+static int raw_hello(uint32_t flags, uint64_t parent)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct umach_hello h = { .magic = UMACH_ABI_MAGIC,
+				 .version = UMACH_ABI_VERSION,
+				 .flags = flags, .parent_task = parent };
+	struct umach_welcome wl;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("UMACH_SOCKET"));
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(send(s, &h, sizeof h, 0), (ssize_t)sizeof h);
+	ck_assert_int_eq(recv(s, &wl, sizeof wl, 0), (ssize_t)sizeof wl);
+	close(s);
+	return wl.status;
+}
+
+START_TEST(test_kernel_refuses_a_parent_claim_it_cannot_verify)
+{
+	/* Task 1 is the name server: this process is not its child. */
+	ck_assert_int_eq(raw_hello(UMACH_HELLO_FORKED, 1), KERN_NO_ACCESS);
+	ck_assert_int_eq(raw_hello(0x80, 0), KERN_INVALID_ARGUMENT);
+	/* A parent that is gone: the process attaches as a task of its own. */
+	ck_assert_int_eq(raw_hello(UMACH_HELLO_FORKED, 999999), KERN_SUCCESS);
+	ck_assert_int_eq(raw_hello(0, 0), KERN_SUCCESS);
+}
+END_TEST
+
+/* ---- netname host names ---- */
+
+START_TEST(test_look_up_takes_empty_star_and_own_host_name_as_here)
+{
+	port_t p, got;
+	char host[256];
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(netname_check_in(name_server_port, "here", PORT_NULL, p),
+			 NETNAME_SUCCESS);
+	ck_assert_int_eq(gethostname(host, sizeof host), 0);
+	host[79] = '\0';
+	const char *hosts[] = { "", "*", host };
+	for (int i = 0; i < 3; i++) {
+		got = PORT_NULL;
+		ck_assert_int_eq(netname_look_up(name_server_port, (char *)hosts[i],
+						 "here", &got), NETNAME_SUCCESS);
+		ck_assert_int_eq(got, p);
+	}
+	ck_assert_int_eq(netname_look_up(name_server_port, "no-such-host.invalid",
+					 "here", &got), NETNAME_NO_SUCH_HOST);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tasks");
+	TCase *tc = tcase_create("tasks");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_lookup_gives_the_boot_services_and_two_empty_slots);
+	tcase_add_test(tc, test_register_then_lookup_returns_the_ports_and_clears_the_rest);
+	tcase_add_test(tc, test_register_of_five_ports_is_invalid_argument_and_changes_nothing);
+	tcase_add_test(tc, test_register_and_lookup_with_bad_names_fail_send_invalid_port);
+	tcase_add_test(tc, test_special_ports_kernel_and_notify_are_task_self_and_notify);
+	tcase_add_test(tc, test_set_bootstrap_and_exception_then_get_returns_them);
+	tcase_add_test(tc, test_special_port_errors);
+	tcase_add_test(tc, test_notifications_go_to_the_notify_port_that_was_set);
+	tcase_add_test(tc, test_forked_child_finds_registered_port_and_calls_it);
+	tcase_add_test(tc, test_forked_child_inherits_empty_registered_ports_as_empty);
+	tcase_add_test(tc, test_kernel_refuses_a_parent_claim_it_cannot_verify);
+	tcase_add_test(tc, test_look_up_takes_empty_star_and_own_host_name_as_here);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return harness_run(suite());
+}
