@@ -14,3 +14,8 @@ ALL_TARGETS += $(BUILD)/examples/demo
 .PHONY: demo
 demo: all
 	$(BUILD)/umach run $(BUILD)/examples/demo
+
+$(BUILD)/umach-envmgrd: $(BUILD)/tasks/envmgr/envmgrd.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+ALL_TARGETS += $(BUILD)/umach-envmgrd

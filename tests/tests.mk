@@ -17,7 +17,8 @@ $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
 
 # The suites start these binaries, so they must exist first.
-$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
+$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach-envmgrd \
+	$(BUILD)/umach \
 	$(BUILD)/umach-cc $(BUILD)/examples/demo
 
 CHECK_BINS += $(INTEGRATION_BINS)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <servers/env_mgr.h>
 #include <servers/netname.h>
 #include <umach/abi.h>
 #include "harness.h"
@@ -41,6 +42,7 @@ START_TEST(test_lookup_gives_the_boot_services_and_two_empty_slots)
 	lookup4(r);
 	ck_assert_int_ne(r[NAME_SERVER_SLOT], PORT_NULL);
 	ck_assert_int_eq(r[NAME_SERVER_SLOT], name_server_port);
+	ck_assert_int_ne(r[ENVIRONMENT_SLOT], PORT_NULL);
 	ck_assert_int_eq(r[ENVIRONMENT_SLOT], environment_port);
 	ck_assert_int_eq(r[SERVICE_SLOT], PORT_NULL);
 	ck_assert_int_eq(r[3], PORT_NULL);
@@ -399,6 +401,271 @@ START_TEST(test_look_up_takes_empty_star_and_own_host_name_as_here)
 }
 END_TEST
 
+/* ---- the environment manager ---- */
+
+START_TEST(test_env_strings_set_get_overwrite_and_delete)
+{
+	env_str_val_t v;
+
+	ck_assert_int_ne(environment_port, PORT_NULL);
+	ck_assert_int_eq(env_set_string(environment_port, "Home", "/u/ada"),
+			 ENV_SUCCESS);
+	ck_assert_int_eq(env_get_string(environment_port, "HOME", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "/u/ada");
+	ck_assert_int_eq(env_set_string(environment_port, "home", "/u/bob"),
+			 ENV_SUCCESS);
+	ck_assert_int_eq(env_get_string(environment_port, "Home", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "/u/bob");
+	ck_assert_int_eq(env_del_string(environment_port, "HoMe"), ENV_SUCCESS);
+	ck_assert_int_eq(env_get_string(environment_port, "home", v),
+			 ENV_VAR_NOT_FOUND);
+	ck_assert_int_eq(env_del_string(environment_port, "home"),
+			 ENV_VAR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_env_ports_set_get_delete_and_error_codes)
+{
+	port_t p, got;
+	env_str_val_t v;
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(env_set_port(environment_port, "svc", p), ENV_SUCCESS);
+	ck_assert_int_eq(env_get_port(environment_port, "SVC", &got), ENV_SUCCESS);
+	ck_assert_int_eq(got, p);
+	ck_assert_int_eq(env_set_string(environment_port, "str", "x"), ENV_SUCCESS);
+	/* One name is a string or a port, not both. */
+	ck_assert_int_eq(env_get_string(environment_port, "svc", v),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_get_port(environment_port, "str", &got),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_del_port(environment_port, "str"), ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_del_string(environment_port, "svc"),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_set_port(environment_port, "str", p),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_set_string(environment_port, "svc", "y"),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_set_port(environment_port, "null", PORT_NULL),
+			 ENV_PORT_NULL);
+	ck_assert_int_eq(env_set_port(environment_port, "bad", 4242),
+			 SEND_INVALID_PORT);
+	ck_assert_int_eq(env_get_port(environment_port, "none", &got),
+			 ENV_VAR_NOT_FOUND);
+	ck_assert_int_eq(env_del_port(environment_port, "svc"), ENV_SUCCESS);
+	ck_assert_int_eq(env_get_port(environment_port, "svc", &got),
+			 ENV_VAR_NOT_FOUND);
+	ck_assert_int_eq(env_del_port(environment_port, "svc"), ENV_VAR_NOT_FOUND);
+	/* Our port is still ours after the manager let its right go. */
+	ck_assert_int_eq(send_one(p, 1), SEND_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_env_name_and_value_lengths_at_the_limit_and_one_past)
+{
+	char name[81], val[257];
+	env_str_val_t v;
+	port_t p;
+
+	memset(name, 'n', sizeof name);
+	memset(val, 'v', sizeof val);
+	name[79] = '\0';
+	val[255] = '\0';
+	ck_assert_int_eq(env_set_string(environment_port, name, val), ENV_SUCCESS);
+	ck_assert_int_eq(env_get_string(environment_port, name, v), ENV_SUCCESS);
+	ck_assert_str_eq(v, val);
+	val[255] = 'v';
+	val[256] = '\0';
+	ck_assert_int_eq(env_set_string(environment_port, "long", val),
+			 KERN_INVALID_ARGUMENT);
+	name[79] = 'n';
+	name[80] = '\0';
+	ck_assert_int_eq(env_set_string(environment_port, name, "x"),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(env_set_port(environment_port, name, p),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(env_get_string(environment_port, name, v),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(env_get_string(environment_port, "long", v),
+			 ENV_VAR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_env_quotas_full_at_limit_plus_one_and_lists_return_all)
+{
+	char name[16], val[16];
+	port_t p[ENV_PORTS_MAX + 1];
+	env_name_list names;
+	env_str_list vals;
+	port_array_t pv;
+	unsigned int nn, nv;
+
+	for (int i = 0; i < ENV_STRINGS_MAX; i++) {
+		snprintf(name, sizeof name, "s%d", i);
+		snprintf(val, sizeof val, "v%d", i);
+		ck_assert_int_eq(env_set_string(environment_port, name, val),
+				 ENV_SUCCESS);
+	}
+	ck_assert_int_eq(env_set_string(environment_port, "one-more", "x"),
+			 ENV_PORT_TABLE_FULL);
+	ck_assert_int_eq(env_set_string(environment_port, "s3", "new"),
+			 ENV_SUCCESS);	/* replacing needs no new entry */
+	for (int i = 0; i <= ENV_PORTS_MAX; i++) {
+		ck_assert_int_eq(port_allocate(task_self(), &p[i]), KERN_SUCCESS);
+		snprintf(name, sizeof name, "p%d", i);
+		ck_assert_int_eq(env_set_port(environment_port, name, p[i]),
+				 i < ENV_PORTS_MAX ? ENV_SUCCESS :
+				 ENV_PORT_TABLE_FULL);
+	}
+	ck_assert_int_eq(env_list_strings(environment_port, &names, &nn, &vals,
+					  &nv), ENV_SUCCESS);
+	ck_assert_uint_eq(nn, ENV_STRINGS_MAX);
+	ck_assert_uint_eq(nv, ENV_STRINGS_MAX);
+	int seen = 0;
+	for (unsigned int i = 0; i < nn; i++)
+		if (strcmp(names[i], "s3") == 0) {
+			ck_assert_str_eq(vals[i], "new");
+			seen++;
+		}
+	ck_assert_int_eq(seen, 1);
+	vm_deallocate(task_self(), (vm_address_t)names, nn * sizeof *names);
+	vm_deallocate(task_self(), (vm_address_t)vals, nv * sizeof *vals);
+	ck_assert_int_eq(env_list_ports(environment_port, &names, &nn, &pv, &nv),
+			 ENV_SUCCESS);
+	ck_assert_uint_eq(nn, ENV_PORTS_MAX);
+	ck_assert_uint_eq(nv, ENV_PORTS_MAX);
+	for (unsigned int i = 0; i < nn; i++) {
+		int k = atoi(names[i] + 1);
+		ck_assert_int_eq(pv[i], p[k]);	/* our own names come back */
+	}
+	vm_deallocate(task_self(), (vm_address_t)names, nn * sizeof *names);
+	vm_deallocate(task_self(), (vm_address_t)pv, nv * sizeof *pv);
+}
+END_TEST
+
+START_TEST(test_env_empty_lists_and_unknown_routine)
+{
+	env_name_list names;
+	env_str_list vals;
+	unsigned int nn = 9, nv = 9;
+	struct msg64 m;
+
+	ck_assert_int_eq(env_list_strings(environment_port, &names, &nn, &vals,
+					  &nv), ENV_SUCCESS);
+	ck_assert_uint_eq(nn, 0);
+	ck_assert_uint_eq(nv, 0);
+	msg64_init(&m, environment_port, thread_reply(), 5099);
+	ck_assert_int_eq(msg_rpc(&m.h, MSG_OPTION_NONE, sizeof m, 0, 5000),
+			 RPC_SUCCESS);
+	ck_assert_int_eq(m.h.msg_id, 5199);
+	int rc;
+	memcpy(&rc, (char *)&m + sizeof(msg_header_t) + sizeof(msg_type_t), 4);
+	ck_assert_int_eq(rc, MIG_BAD_ID);
+}
+END_TEST
+
+/* An unrelated task (re-attached, so not a child) uses "svc" and "greet". */
+static int env_stranger(void *arg)
+{
+	port_t svc;
+	env_str_val_t v;
+
+	(void)arg;
+	if (umach_task_reattach() != KERN_SUCCESS || environment_port == PORT_NULL)
+		return 20;
+	if (env_get_string(environment_port, "greet", v) != ENV_SUCCESS ||
+	    strcmp(v, "hello") != 0)
+		return 21;
+	if (env_get_port(environment_port, "svc", &svc) != ENV_SUCCESS)
+		return 22;
+	for (int i = 1; i <= 3; i++)
+		if (call(svc, 100 + i) != 200 + i)
+			return 23;
+	if (env_set_string(environment_port, "reply", "done") != ENV_SUCCESS)
+		return 24;
+	return 0;
+}
+
+/* A forked child: "svc" is there through its inherited environment_port. */
+static int env_child(void *arg)
+{
+	port_t svc;
+
+	(void)arg;
+	if (mach_init() != KERN_SUCCESS || environment_port == PORT_NULL ||
+	    env_get_port(environment_port, "svc", &svc) != ENV_SUCCESS)
+		return 20;
+	for (int i = 1; i <= 3; i++)
+		if (call(svc, 100 + i) != 200 + i)
+			return 21;
+	return 0;
+}
+
+START_TEST(test_env_publishes_a_port_to_another_task_and_to_a_forked_child)
+{
+	port_t p;
+	env_str_val_t v;
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(env_set_port(environment_port, "svc", p), ENV_SUCCESS);
+	ck_assert_int_eq(env_set_string(environment_port, "greet", "hello"),
+			 ENV_SUCCESS);
+	pid_t c = harness_spawn(env_stranger, NULL);
+	serve(p, 3);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+	ck_assert_int_eq(env_get_string(environment_port, "reply", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "done");
+	c = harness_spawn(env_child, NULL);
+	serve(p, 3);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+}
+END_TEST
+
+/* Publish a port of our own as "ephemeral", then exit: the port dies. */
+static int env_publisher(void *arg)
+{
+	port_t p;
+
+	(void)arg;
+	if (port_allocate(task_self(), &p) != KERN_SUCCESS ||
+	    env_set_port(environment_port, "ephemeral", p) != ENV_SUCCESS)
+		return 20;
+	return 0;
+}
+
+START_TEST(test_env_name_dies_with_its_port)
+{
+	port_t got;
+	kern_return_t r = ENV_SUCCESS;
+
+	pid_t c = harness_spawn(env_publisher, NULL);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+	/* The manager hears NOTIFY_PORT_DELETED soon after the exit. */
+	for (int i = 0; i < 500 && r == ENV_SUCCESS; i++) {
+		r = env_get_port(environment_port, "ephemeral", &got);
+		if (r == ENV_SUCCESS)
+			usleep(10000);
+	}
+	ck_assert_int_eq(r, ENV_VAR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_env_mgr_defs_parses_with_its_ids)
+{
+	char out[1024] = "";
+	FILE *f = popen(UMACH_BUILD_DIR "/umig -list - tasks/envmgr/env_mgr.defs",
+			"r");
+
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_ptr_nonnull(strstr(out, "env_mgr env_set_string 0 5000 5100\n"));
+	ck_assert_ptr_nonnull(strstr(out, "env_mgr env_list_ports 7 5007 5107\n"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tasks");
@@ -418,6 +685,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_forked_child_inherits_empty_registered_ports_as_empty);
 	tcase_add_test(tc, test_kernel_refuses_a_parent_claim_it_cannot_verify);
 	tcase_add_test(tc, test_look_up_takes_empty_star_and_own_host_name_as_here);
+	tcase_add_test(tc, test_env_strings_set_get_overwrite_and_delete);
+	tcase_add_test(tc, test_env_ports_set_get_delete_and_error_codes);
+	tcase_add_test(tc, test_env_name_and_value_lengths_at_the_limit_and_one_past);
+	tcase_add_test(tc, test_env_quotas_full_at_limit_plus_one_and_lists_return_all);
+	tcase_add_test(tc, test_env_empty_lists_and_unknown_routine);
+	tcase_add_test(tc, test_env_publishes_a_port_to_another_task_and_to_a_forked_child);
+	tcase_add_test(tc, test_env_name_dies_with_its_port);
+	tcase_add_test(tc, test_env_mgr_defs_parses_with_its_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }

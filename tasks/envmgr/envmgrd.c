@@ -1,0 +1,354 @@
+/*
+ * umach-envmgrd: the environment manager, a task that umachd starts at
+ * boot and whose port every task finds in environment_port (registered
+ * slot 1).  It keeps one environment of named strings and named send
+ * rights (tasks/envmgr/env_mgr.defs, <servers/env_mgr.h>).  Names compare
+ * without regard to case, as CMU's did, and one name is either a string or
+ * a port.  A named port dies with its port: the kernel's
+ * NOTIFY_PORT_DELETED on our notify port removes it.  One thread serves
+ * requests, another notifications; a mutex guards the tables.  Replies
+ * never block us: a client whose reply port is full loses its reply.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mach.h>
+#include <umach/env_mgr_msg.h>
+#include <umach/netname_msg.h>
+
+struct str_var {
+	env_name_t    name;		/* "" = free */
+	env_str_val_t val;
+};
+
+struct port_var {
+	env_name_t name;
+	port_t     port;		/* our send right, PORT_NULL = free */
+};
+
+static struct str_var strs[ENV_STRINGS_MAX];
+static struct port_var ports[ENV_PORTS_MAX];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static port_t service;
+
+static struct str_var *find_str(const char *name)
+{
+	for (int i = 0; i < ENV_STRINGS_MAX; i++)
+		if (strs[i].name[0] != '\0' && strcasecmp(strs[i].name, name) == 0)
+			return &strs[i];
+	return NULL;
+}
+
+static struct port_var *find_port(const char *name)
+{
+	for (int i = 0; i < ENV_PORTS_MAX; i++)
+		if (ports[i].port != PORT_NULL &&
+		    strcasecmp(ports[i].name, name) == 0)
+			return &ports[i];
+	return NULL;
+}
+
+/* Let go of a send right we were given, unless a name still needs it. */
+static void release(port_t p)
+{
+	if (p == PORT_NULL || p == service || p == task_notify() ||
+	    p == name_server_port)
+		return;
+	for (int i = 0; i < ENV_PORTS_MAX; i++)
+		if (ports[i].port == p)
+			return;
+	port_deallocate(task_self(), p);
+}
+
+/* A name or value must end within its array (at most size - 1 chars). */
+static int terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+static kern_return_t set_string(struct env_set_string_req *q)
+{
+	if (!terminated(q->env_name, sizeof q->env_name) ||
+	    !terminated(q->env_val, sizeof q->env_val) || q->env_name[0] == '\0')
+		return KERN_INVALID_ARGUMENT;
+	if (find_port(q->env_name) != NULL)
+		return ENV_WRONG_VAR_TYPE;
+	struct str_var *v = find_str(q->env_name);
+	for (int i = 0; v == NULL && i < ENV_STRINGS_MAX; i++)
+		if (strs[i].name[0] == '\0')
+			v = &strs[i];
+	if (v == NULL)
+		return ENV_PORT_TABLE_FULL;	/* CMU: "environment is full" */
+	memcpy(v->name, q->env_name, sizeof v->name);
+	memcpy(v->val, q->env_val, sizeof v->val);
+	return ENV_SUCCESS;
+}
+
+static kern_return_t set_port(struct env_set_port_req *q)
+{
+	if (!terminated(q->env_name, sizeof q->env_name) ||
+	    q->env_name[0] == '\0')
+		return KERN_INVALID_ARGUMENT;
+	if (q->env_val == PORT_NULL)
+		return ENV_PORT_NULL;
+	if (find_str(q->env_name) != NULL)
+		return ENV_WRONG_VAR_TYPE;
+	struct port_var *v = find_port(q->env_name);
+	for (int i = 0; v == NULL && i < ENV_PORTS_MAX; i++)
+		if (ports[i].port == PORT_NULL)
+			v = &ports[i];
+	if (v == NULL)
+		return ENV_PORT_TABLE_FULL;
+	port_t old = v->port;
+	memcpy(v->name, q->env_name, sizeof v->name);
+	v->port = q->env_val;
+	if (old != q->env_val)
+		release(old);
+	return ENV_SUCCESS;
+}
+
+/* Look name up as a string (want_port 0) or a port (1). */
+static kern_return_t find(const char *name, int want_port,
+			  struct str_var **s, struct port_var **p)
+{
+	*s = find_str(name);
+	*p = find_port(name);
+	if (*s == NULL && *p == NULL)
+		return ENV_VAR_NOT_FOUND;
+	if ((want_port && *p == NULL) || (!want_port && *s == NULL))
+		return ENV_WRONG_VAR_TYPE;
+	return ENV_SUCCESS;
+}
+
+static kern_return_t del(struct env_name_req *q, int want_port)
+{
+	struct str_var *s;
+	struct port_var *p;
+	kern_return_t r = find(q->env_name, want_port, &s, &p);
+
+	if (r != ENV_SUCCESS)
+		return r;
+	if (want_port) {
+		port_t old = p->port;
+		memset(p, 0, sizeof *p);
+		release(old);
+	} else {
+		memset(s, 0, sizeof *s);
+	}
+	return ENV_SUCCESS;
+}
+
+union msgs {
+	msg_header_t h;
+	struct env_name_req nq;
+	struct env_set_string_req ss;
+	struct env_set_port_req sp;
+	struct env_rc_reply rc;
+	struct env_get_string_reply gs;
+	struct env_get_port_reply gp;
+	struct env_list_reply lr;
+	char raw[MSG_SIZE_MAX];
+};
+
+static int name_ok(const union msgs *i, uint32_t size)
+{
+	return i->h.msg_size == size &&
+	       umach_msg_type_long_is(i->nq.env_nameType, MSG_TYPE_STRING,
+				      ENV_NAME_BITS);
+}
+
+/* A name to look up: KERN_INVALID_ARGUMENT if it overruns its array. */
+static kern_return_t name_arg(const union msgs *i)
+{
+	return terminated(i->nq.env_name, sizeof i->nq.env_name) ?
+	       ENV_SUCCESS : KERN_INVALID_ARGUMENT;
+}
+
+/* Append a longform descriptor of count elements of bits each at *at. */
+static void put_array(union msgs *o, uint32_t *at, uint32_t type_name,
+		      uint32_t bits, uint32_t count)
+{
+	msg_type_long_t t = umach_msg_type_long(type_name, bits);
+
+	t.msg_type_long_number = count;
+	memcpy(o->raw + *at, &t, sizeof t);
+	*at += sizeof t;
+}
+
+/* The list replies: names, then values, inline (env_mgr_msg.h). */
+static uint32_t list(union msgs *o, int want_port)
+{
+	uint32_t n = 0, at = sizeof o->lr;
+	int max = want_port ? ENV_PORTS_MAX : ENV_STRINGS_MAX;
+
+	for (int i = 0; i < max; i++)
+		n += want_port ? ports[i].port != PORT_NULL : strs[i].name[0] != 0;
+	o->lr.env_namesType = umach_msg_type_long(MSG_TYPE_STRING,
+						  ENV_NAME_BITS);
+	o->lr.env_namesType.msg_type_long_number = n;
+	for (int i = 0; i < max; i++)
+		if (want_port ? ports[i].port != PORT_NULL : strs[i].name[0]) {
+			memcpy(o->raw + at, want_port ? ports[i].name :
+			       strs[i].name, sizeof(env_name_t));
+			at += sizeof(env_name_t);
+		}
+	if (want_port) {
+		msg_type_t t = umach_msg_type(MSG_TYPE_PORT, 32);
+		t.msg_type_number = n;
+		memcpy(o->raw + at, &t, sizeof t);
+		at += sizeof t;
+	} else {
+		put_array(o, &at, MSG_TYPE_STRING, ENV_VAL_BITS, n);
+	}
+	for (int i = 0; i < max; i++) {
+		if (want_port && ports[i].port != PORT_NULL) {
+			memcpy(o->raw + at, &ports[i].port, sizeof(port_t));
+			at += sizeof(port_t);
+		} else if (!want_port && strs[i].name[0]) {
+			memcpy(o->raw + at, strs[i].val, sizeof(env_str_val_t));
+			at += sizeof(env_str_val_t);
+		}
+	}
+	o->h.msg_simple = !want_port;
+	return (at + 7) & ~7u;
+}
+
+static kern_return_t get_string(union msgs *i, union msgs *o, uint32_t *size)
+{
+	struct str_var *s;
+	struct port_var *p;
+	kern_return_t r = find(i->nq.env_name, 0, &s, &p);
+
+	if (r == ENV_SUCCESS) {
+		o->gs.env_valType = umach_msg_type_long(MSG_TYPE_STRING,
+							ENV_VAL_BITS);
+		memcpy(o->gs.env_val, s->val, sizeof o->gs.env_val);
+		*size = sizeof o->gs;
+	}
+	return r;
+}
+
+static kern_return_t get_port(union msgs *i, union msgs *o, uint32_t *size)
+{
+	struct str_var *s;
+	struct port_var *p;
+	kern_return_t r = find(i->nq.env_name, 1, &s, &p);
+
+	if (r == ENV_SUCCESS) {
+		o->gp.env_valType = umach_msg_type(MSG_TYPE_PORT, 32);
+		o->gp.env_val = p->port;
+		o->h.msg_simple = FALSE;
+		*size = sizeof o->gp;
+	}
+	return r;
+}
+
+/* Decode, check as a MIG server would, act; fill the reply in *o. */
+static void serve(union msgs *i, union msgs *o)
+{
+	kern_return_t r = MIG_BAD_ARGUMENTS;
+	uint32_t size = sizeof(struct env_rc_reply);
+	port_t given = PORT_NULL;
+
+	o->rc.RetCodeType = umach_msg_type(MSG_TYPE_INTEGER_32, 32);
+	o->h.msg_simple = TRUE;
+	switch (i->h.msg_id) {
+	case ENV_SET_STRING:
+		if (name_ok(i, sizeof i->ss) &&
+		    umach_msg_type_long_is(i->ss.env_valType, MSG_TYPE_STRING,
+					   ENV_VAL_BITS))
+			r = set_string(&i->ss);
+		break;
+	case ENV_SET_PORT:
+		given = i->sp.env_val;
+		if (name_ok(i, sizeof i->sp) &&
+		    umach_msg_type_is(i->sp.env_valType, MSG_TYPE_PORT, 32))
+			r = set_port(&i->sp);
+		if (r == ENV_SUCCESS)
+			given = PORT_NULL;	/* the table owns it */
+		break;
+	case ENV_GET_STRING:
+	case ENV_GET_PORT:
+		if (name_ok(i, sizeof i->nq) && (r = name_arg(i)) == ENV_SUCCESS)
+			r = i->h.msg_id == ENV_GET_PORT ? get_port(i, o, &size) :
+			    get_string(i, o, &size);
+		break;
+	case ENV_DEL_STRING:
+	case ENV_DEL_PORT:
+		if (name_ok(i, sizeof i->nq) && (r = name_arg(i)) == ENV_SUCCESS)
+			r = del(&i->nq, i->h.msg_id == ENV_DEL_PORT);
+		break;
+	case ENV_LIST_STRINGS:
+	case ENV_LIST_PORTS:
+		if (i->h.msg_size == sizeof(msg_header_t)) {
+			size = list(o, i->h.msg_id == ENV_LIST_PORTS);
+			r = ENV_SUCCESS;
+		}
+		break;
+	default:
+		r = MIG_BAD_ID;
+	}
+	/* MIG's rule: rights in a failed request are the runtime's to free. */
+	release(given);
+	if (r != ENV_SUCCESS) {
+		size = sizeof(struct env_rc_reply);
+		o->h.msg_simple = TRUE;
+	}
+	o->rc.RetCode = r;
+	o->h.msg_size = size;
+}
+
+static void *notifications(void *arg)
+{
+	notification_t n;
+
+	(void)arg;
+	for (;;) {
+		n.notify_header.msg_size = sizeof n;
+		n.notify_header.msg_local_port = task_notify();
+		if (msg_receive(&n.notify_header, MSG_OPTION_NONE, 0) != RCV_SUCCESS)
+			return NULL;
+		if (n.notify_header.msg_id != NOTIFY_PORT_DELETED)
+			continue;
+		pthread_mutex_lock(&lock);
+		for (int i = 0; i < ENV_PORTS_MAX; i++)
+			if (ports[i].port == n.notify_port)
+				memset(&ports[i], 0, sizeof ports[i]);
+		pthread_mutex_unlock(&lock);
+	}
+}
+
+int main(void)
+{
+	static union msgs in, out;
+	pthread_t t;
+
+	if (mach_init() != KERN_SUCCESS || environment_port == PORT_NULL) {
+		fprintf(stderr, "umach-envmgrd: must be started by umachd\n");
+		return 1;
+	}
+	service = environment_port;
+	pthread_create(&t, NULL, notifications, NULL);
+	for (;;) {
+		in.h.msg_size = sizeof in;
+		in.h.msg_local_port = service;
+		msg_return_t r = msg_receive(&in.h, MSG_OPTION_NONE, 0);
+		if (r == RCV_INVALID_PORT)
+			return 0;	/* the kernel is gone */
+		if (r != RCV_SUCCESS)
+			continue;
+		memset(&out.h, 0, sizeof out.h);
+		pthread_mutex_lock(&lock);
+		serve(&in, &out);
+		pthread_mutex_unlock(&lock);
+		out.h.msg_type = MSG_TYPE_NORMAL;
+		out.h.msg_remote_port = in.h.msg_remote_port;
+		out.h.msg_local_port = PORT_NULL;
+		out.h.msg_id = in.h.msg_id + 100;
+		if (out.h.msg_remote_port != PORT_NULL)
+			msg_send(&out.h, SEND_TIMEOUT, 0);
+	}
+}
