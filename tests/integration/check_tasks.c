@@ -74,6 +74,21 @@ START_TEST(test_register_then_lookup_returns_the_ports_and_clears_the_rest)
 }
 END_TEST
 
+START_TEST(test_mach_init_again_reads_the_registered_ports_afresh)
+{
+	port_t p, env = environment_port;
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	port_t three[3] = { PORT_NULL, env, p };
+	ck_assert_int_eq(mach_ports_register(task_self(), three, 3), KERN_SUCCESS);
+	ck_assert_int_eq(service_port, PORT_NULL);
+	ck_assert_int_eq(mach_init(), KERN_SUCCESS);
+	ck_assert_int_eq(service_port, p);
+	ck_assert_int_eq(environment_port, env);
+	ck_assert_int_eq(name_server_port, PORT_NULL);
+}
+END_TEST
+
 START_TEST(test_register_of_five_ports_is_invalid_argument_and_changes_nothing)
 {
 	port_t p, r[4];
@@ -675,6 +690,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_lookup_gives_the_boot_services_and_two_empty_slots);
 	tcase_add_test(tc, test_register_then_lookup_returns_the_ports_and_clears_the_rest);
+	tcase_add_test(tc, test_mach_init_again_reads_the_registered_ports_afresh);
 	tcase_add_test(tc, test_register_of_five_ports_is_invalid_argument_and_changes_nothing);
 	tcase_add_test(tc, test_register_and_lookup_with_bad_names_fail_send_invalid_port);
 	tcase_add_test(tc, test_special_ports_kernel_and_notify_are_task_self_and_notify);
