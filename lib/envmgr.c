@@ -5,6 +5,14 @@
  * return their arrays in vm_allocate'd memory, as Mach's out-of-line
  * arrays were, so the caller gives them back with vm_deallocate.  Written
  * by hand until umig generates them (TODO(#4)).
+ *
+ * Every call blocks until the manager answers and returns ENV_SUCCESS or
+ * one of the server's codes (ENV_VAR_NOT_FOUND, ENV_WRONG_VAR_TYPE,
+ * ENV_PORT_NULL, ENV_PORT_TABLE_FULL, KERN_INVALID_ARGUMENT for a name or
+ * value too long for its array), a MIG_* code for a malformed reply, or
+ * the msg_rpc error (SEND_INVALID_PORT: no such port or right).  Out
+ * arguments are written only on success; the list calls'
+ * arrays are NULL when the count is 0.
  */
 #include <string.h>
 
