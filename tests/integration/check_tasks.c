@@ -666,6 +666,77 @@ START_TEST(test_env_name_dies_with_its_port)
 }
 END_TEST
 
+/* A K&R program of the era: publish a port, fork, the child finds it. */
+static const char legacy_src[] =
+	"#include <mach.h>\n"
+	"#include <servers/env_mgr.h>\n"
+	"int fork(); int wait(); int printf(); void exit();\n"
+	"struct m { msg_header_t h; msg_type_t t; int v; };\n"
+	"static struct m m;\n"
+	"main()\n"
+	"{\n"
+	"\tport_t p, q;\n"
+	"\tint pid, st;\n"
+	"\n"
+	"\tif (port_allocate(task_self(), &p) != KERN_SUCCESS)\n"
+	"\t\treturn 1;\n"
+	"\tif (env_set_port(environment_port, \"kid_port\", p) != ENV_SUCCESS)\n"
+	"\t\treturn 2;\n"
+	"\tpid = fork();\n"
+	"\tif (pid == 0) {\n"
+	"\t\tmach_init();\n"
+	"\t\tif (env_get_port(environment_port, \"kid_port\", &q) != ENV_SUCCESS)\n"
+	"\t\t\texit(3);\n"
+	"\t\tm.h.msg_simple = TRUE;\n"
+	"\t\tm.h.msg_size = sizeof m;\n"
+	"\t\tm.h.msg_type = MSG_TYPE_NORMAL;\n"
+	"\t\tm.h.msg_local_port = PORT_NULL;\n"
+	"\t\tm.h.msg_remote_port = q;\n"
+	"\t\tm.h.msg_id = 42;\n"
+	"\t\tm.t.msg_type_name = MSG_TYPE_INTEGER_32;\n"
+	"\t\tm.t.msg_type_size = 32;\n"
+	"\t\tm.t.msg_type_number = 1;\n"
+	"\t\tm.t.msg_type_inline = TRUE;\n"
+	"\t\tm.v = 7;\n"
+	"\t\texit(msg_send(&m.h, MSG_OPTION_NONE, 0) == SEND_SUCCESS ? 0 : 4);\n"
+	"\t}\n"
+	"\tm.h.msg_size = sizeof m;\n"
+	"\tm.h.msg_local_port = p;\n"
+	"\tif (msg_receive(&m.h, RCV_TIMEOUT, 5000) != RCV_SUCCESS || m.v != 7)\n"
+	"\t\treturn 5;\n"
+	"\twait(&st);\n"
+	"\tprintf(\"%d %d\\n\", m.h.msg_id, st);\n"
+	"\treturn st == 0 ? 0 : 6;\n"
+	"}\n";
+
+START_TEST(test_env_legacy_program_publishes_a_port_for_its_forked_child)
+{
+	char dir[] = "/tmp/umach-legacy-XXXXXX", src[64], bin[64], cmd[512];
+	char out[64] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(src, sizeof src, "%s/envfork.c", dir);
+	snprintf(bin, sizeof bin, "%s/envfork", dir);
+	FILE *f = fopen(src, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(legacy_src, f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, UMACH_BUILD_DIR "/umach-cc --legacy -o %s %s",
+		 bin, src);
+	ck_assert_int_eq(system(cmd), 0);
+	f = popen(bin, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = '\0';
+	int st = pclose(f);
+	unlink(src);
+	unlink(bin);
+	rmdir(dir);
+	ck_assert_int_eq(st, 0);
+	ck_assert_str_eq(out, "42 0\n");
+}
+END_TEST
+
 START_TEST(test_env_mgr_defs_parses_with_its_ids)
 {
 	char out[1024] = "";
@@ -708,6 +779,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_env_empty_lists_and_unknown_routine);
 	tcase_add_test(tc, test_env_publishes_a_port_to_another_task_and_to_a_forked_child);
 	tcase_add_test(tc, test_env_name_dies_with_its_port);
+	tcase_add_test(tc, test_env_legacy_program_publishes_a_port_for_its_forked_child);
 	tcase_add_test(tc, test_env_mgr_defs_parses_with_its_ids);
 	suite_add_tcase(s, tc);
 	return s;
