@@ -298,15 +298,19 @@ static pid_t parent_pid(pid_t pid)
  * /proc, is that task's process, with the same uid, and the connecting
  * process still lives (so its pid was not reused meanwhile).  Returns
  * KERN_SUCCESS with *out the parent (NULL if that task is gone: the child
- * becomes a task without a parent), or KERN_NO_ACCESS.
+ * becomes a task without a parent; so does one whose parent's process has
+ * exited), or KERN_NO_ACCESS.
  */
 static int check_parent(struct kernel *k, int fd, const struct ucred *cred,
 			uint64_t parent_id, struct ktask **out)
 {
 	struct ktask *p = ktask_by_id(k, parent_id);
+	struct pollfd pp = { .fd = p ? p->w_pid.fd : -1, .events = POLLIN };
 
 	*out = NULL;
-	if (p == NULL || p->dying)
+	/* A parent whose process has exited is gone, even if the kernel has
+	 * not yet destroyed its task: its child was reparented. */
+	if (p == NULL || p->dying || (pp.fd >= 0 && poll(&pp, 1, 0) > 0))
 		return KERN_SUCCESS;
 	if (p->uid != cred->uid || p->pid <= 0)
 		return KERN_NO_ACCESS;

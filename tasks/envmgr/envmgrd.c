@@ -321,6 +321,49 @@ static void *notifications(void *arg)
 	}
 }
 
+/*
+ * Drop every named port that has died: its NOTIFY_PORT_DELETED may still
+ * be on its way, but the kernel has already taken the name away.
+ */
+static void purge_dead(void)
+{
+	port_type_t type;
+
+	for (int i = 0; i < ENV_PORTS_MAX; i++)
+		if (ports[i].port != PORT_NULL &&
+		    port_type(task_self(), ports[i].port, &type) != KERN_SUCCESS)
+			memset(&ports[i], 0, sizeof ports[i]);
+}
+
+/* Serve request *in and send the reply, if it has a reply port. */
+static void answer(union msgs *in, union msgs *out)
+{
+	port_t reply = in->h.msg_remote_port;
+	int id = in->h.msg_id;
+
+	for (int tries = 0; tries < 2; tries++) {
+		memset(&out->h, 0, sizeof out->h);
+		pthread_mutex_lock(&lock);
+		serve(in, out);
+		pthread_mutex_unlock(&lock);
+		out->h.msg_type = MSG_TYPE_NORMAL;
+		out->h.msg_remote_port = reply;
+		out->h.msg_local_port = PORT_NULL;
+		out->h.msg_id = id + 100;
+		if (reply == PORT_NULL)
+			return;
+		/* A reply carrying a named port fails SEND_INVALID_PORT if that
+		 * port died just now: forget it and answer again (get_port and
+		 * list_ports change nothing, so serving twice is safe). */
+		if (msg_send(&out->h, SEND_TIMEOUT, 0) != SEND_INVALID_PORT ||
+		    out->h.msg_simple)
+			return;
+		pthread_mutex_lock(&lock);
+		purge_dead();
+		pthread_mutex_unlock(&lock);
+	}
+}
+
 int main(void)
 {
 	static union msgs in, out;
@@ -338,17 +381,7 @@ int main(void)
 		msg_return_t r = msg_receive(&in.h, MSG_OPTION_NONE, 0);
 		if (r == RCV_INVALID_PORT)
 			return 0;	/* the kernel is gone */
-		if (r != RCV_SUCCESS)
-			continue;
-		memset(&out.h, 0, sizeof out.h);
-		pthread_mutex_lock(&lock);
-		serve(&in, &out);
-		pthread_mutex_unlock(&lock);
-		out.h.msg_type = MSG_TYPE_NORMAL;
-		out.h.msg_remote_port = in.h.msg_remote_port;
-		out.h.msg_local_port = PORT_NULL;
-		out.h.msg_id = in.h.msg_id + 100;
-		if (out.h.msg_remote_port != PORT_NULL)
-			msg_send(&out.h, SEND_TIMEOUT, 0);
+		if (r == RCV_SUCCESS)
+			answer(&in, &out);
 	}
 }

@@ -363,6 +363,60 @@ START_TEST(test_forked_child_inherits_empty_registered_ports_as_empty)
 }
 END_TEST
 
+/*
+ * B, the child of a task A that exits before B's first call: B attaches as
+ * a task without a parent (the boot services, not A's registered port)
+ * and reports its verdict as the id of a message to "report".
+ */
+static int orphan(pid_t a_pid)
+{
+	port_array_t ports;
+	unsigned int count;
+	int verdict = 0;
+
+	for (int i = 0; i < 1000 && getppid() == a_pid; i++)
+		usleep(5000);
+	if (getppid() == a_pid || mach_init() != KERN_SUCCESS)
+		_exit(30);
+	if (mach_ports_lookup(task_self(), &ports, &count) != KERN_SUCCESS)
+		verdict = 31;
+	else if (ports[SERVICE_SLOT] != PORT_NULL ||
+		 ports[NAME_SERVER_SLOT] == PORT_NULL)
+		verdict = 32;
+	port_t r = harness_lookup("report");
+	_exit(r == PORT_NULL || send_one(r, verdict) != SEND_SUCCESS ? 33 : 0);
+}
+
+static int short_lived_parent(void *arg)
+{
+	port_t x;
+
+	(void)arg;
+	if (mach_init() != KERN_SUCCESS ||
+	    port_allocate(task_self(), &x) != KERN_SUCCESS)
+		return 20;
+	port_t reg[3] = { name_server_port, environment_port, x };
+	if (mach_ports_register(task_self(), reg, 3) != KERN_SUCCESS)
+		return 21;
+	pid_t me = getpid();
+	if (fork() == 0)
+		orphan(me);
+	return 0;
+}
+
+START_TEST(test_child_of_a_parent_that_exited_attaches_without_a_parent)
+{
+	port_t r;
+
+	ck_assert_int_eq(port_allocate(task_self(), &r), KERN_SUCCESS);
+	ck_assert_int_eq(netname_check_in(name_server_port, "report", PORT_NULL, r),
+			 NETNAME_SUCCESS);
+	pid_t c = harness_spawn(short_lived_parent, NULL);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+	expect_msg(r, 0);
+}
+END_TEST
+
 /* Say hello with flags and a parent claim; returns the welcome's status. */
 static int raw_hello(uint32_t flags, uint64_t parent)
 {
@@ -770,6 +824,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_notifications_go_to_the_notify_port_that_was_set);
 	tcase_add_test(tc, test_forked_child_finds_registered_port_and_calls_it);
 	tcase_add_test(tc, test_forked_child_inherits_empty_registered_ports_as_empty);
+	tcase_add_test(tc, test_child_of_a_parent_that_exited_attaches_without_a_parent);
 	tcase_add_test(tc, test_kernel_refuses_a_parent_claim_it_cannot_verify);
 	tcase_add_test(tc, test_look_up_takes_empty_star_and_own_host_name_as_here);
 	tcase_add_test(tc, test_env_strings_set_get_overwrite_and_delete);
