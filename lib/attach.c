@@ -196,7 +196,8 @@ static void drop_attachment(void)
 static void after_fork_child(void)
 {
 	pthread_mutex_init(&attach_lock, NULL);
-	fork_parent = umach__conn.chan != NULL ? umach__conn.welcome.task_id : 0;
+	fork_parent = umach__conn.chan != NULL ?
+		      umach__conn.welcome.task_id : 0;
 	drop_attachment();
 }
 

@@ -37,7 +37,8 @@ static port_t service;
 static struct str_var *find_str(const char *name)
 {
 	for (int i = 0; i < ENV_STRINGS_MAX; i++)
-		if (strs[i].name[0] != '\0' && strcasecmp(strs[i].name, name) == 0)
+		if (strs[i].name[0] != '\0' &&
+		    strcasecmp(strs[i].name, name) == 0)
 			return &strs[i];
 	return NULL;
 }
@@ -72,7 +73,8 @@ static int terminated(const char *s, size_t size)
 static kern_return_t set_string(struct env_set_string_req *q)
 {
 	if (!terminated(q->env_name, sizeof q->env_name) ||
-	    !terminated(q->env_val, sizeof q->env_val) || q->env_name[0] == '\0')
+	    !terminated(q->env_val, sizeof q->env_val) ||
+	    q->env_name[0] == '\0')
 		return KERN_INVALID_ARGUMENT;
 	if (find_port(q->env_name) != NULL)
 		return ENV_WRONG_VAR_TYPE;
@@ -185,7 +187,8 @@ static uint32_t list(union msgs *o, int want_port)
 	int max = want_port ? ENV_PORTS_MAX : ENV_STRINGS_MAX;
 
 	for (int i = 0; i < max; i++)
-		n += want_port ? ports[i].port != PORT_NULL : strs[i].name[0] != 0;
+		n += want_port ? ports[i].port != PORT_NULL :
+				 strs[i].name[0] != '\0';
 	o->lr.env_namesType = umach_msg_type_long(MSG_TYPE_STRING,
 						  ENV_NAME_BITS);
 	o->lr.env_namesType.msg_type_long_number = n;
@@ -272,13 +275,18 @@ static void serve(union msgs *i, union msgs *o)
 		break;
 	case ENV_GET_STRING:
 	case ENV_GET_PORT:
-		if (name_ok(i, sizeof i->nq) && (r = name_arg(i)) == ENV_SUCCESS)
-			r = i->h.msg_id == ENV_GET_PORT ? get_port(i, o, &size) :
-			    get_string(i, o, &size);
+		if (!name_ok(i, sizeof i->nq) ||
+		    (r = name_arg(i)) != ENV_SUCCESS)
+			break;
+		if (i->h.msg_id == ENV_GET_PORT)
+			r = get_port(i, o, &size);
+		else
+			r = get_string(i, o, &size);
 		break;
 	case ENV_DEL_STRING:
 	case ENV_DEL_PORT:
-		if (name_ok(i, sizeof i->nq) && (r = name_arg(i)) == ENV_SUCCESS)
+		if (name_ok(i, sizeof i->nq) &&
+		    (r = name_arg(i)) == ENV_SUCCESS)
 			r = del(&i->nq, i->h.msg_id == ENV_DEL_PORT);
 		break;
 	case ENV_LIST_STRINGS:
@@ -309,7 +317,8 @@ static void *notifications(void *arg)
 	for (;;) {
 		n.notify_header.msg_size = sizeof n;
 		n.notify_header.msg_local_port = task_notify();
-		if (msg_receive(&n.notify_header, MSG_OPTION_NONE, 0) != RCV_SUCCESS)
+		if (msg_receive(&n.notify_header, MSG_OPTION_NONE, 0) !=
+		    RCV_SUCCESS)
 			return NULL;
 		if (n.notify_header.msg_id != NOTIFY_PORT_DELETED)
 			continue;
@@ -331,7 +340,8 @@ static void purge_dead(void)
 
 	for (int i = 0; i < ENV_PORTS_MAX; i++)
 		if (ports[i].port != PORT_NULL &&
-		    port_type(task_self(), ports[i].port, &type) != KERN_SUCCESS)
+		    port_type(task_self(), ports[i].port, &type) !=
+		    KERN_SUCCESS)
 			memset(&ports[i], 0, sizeof ports[i]);
 }
 
