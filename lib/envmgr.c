@@ -248,3 +248,72 @@ kern_return_t env_list_ports(port_t port, env_name_list *env_names,
 	return list(port, ENV_LIST_PORTS, (void **)env_names, env_namesCnt,
 		    (void **)env_port_vals, env_port_valsCnt);
 }
+
+/*
+ * The set-list calls: count names and count values inline, in one request
+ * (env_mgr_msg.h).  MIG_ARRAY_TOO_LARGE if a count passes the manager's
+ * limit (ENV_STRINGS_MAX, ENV_PORTS_MAX), as for a bounded MIG array.
+ */
+static kern_return_t set_list(port_t port, int id, const void *names,
+			      unsigned int namesCnt, const void *vals,
+			      unsigned int valsCnt)
+{
+	union {
+		msg_header_t h;
+		struct env_rc_reply rep;
+		uint64_t align;
+		char raw[MSG_SIZE_MAX];
+	} m;
+	int ports = id == ENV_SET_PTLIST;
+	unsigned int max = ports ? ENV_PORTS_MAX : ENV_STRINGS_MAX;
+	size_t vsize = ports ? sizeof(port_t) : sizeof(env_str_val_t);
+
+	if (namesCnt > max || valsCnt > max)
+		return MIG_ARRAY_TOO_LARGE;
+	memset(&m, 0, sizeof m);
+	size_t at = sizeof m.h;
+	msg_type_long_t t = umach_msg_type_long(MSG_TYPE_STRING, ENV_NAME_BITS);
+	t.msg_type_long_number = namesCnt;
+	memcpy(m.raw + at, &t, sizeof t);
+	at += sizeof t;
+	if (namesCnt > 0)
+		memcpy(m.raw + at, names, namesCnt * sizeof(env_name_t));
+	at += namesCnt * sizeof(env_name_t);
+	if (ports) {
+		msg_type_t pt = umach_msg_type(MSG_TYPE_PORT, 32);
+		pt.msg_type_number = valsCnt;
+		memcpy(m.raw + at, &pt, sizeof pt);
+		at += sizeof pt;
+	} else {
+		t = umach_msg_type_long(MSG_TYPE_STRING, ENV_VAL_BITS);
+		t.msg_type_long_number = valsCnt;
+		memcpy(m.raw + at, &t, sizeof t);
+		at += sizeof t;
+	}
+	if (valsCnt > 0)
+		memcpy(m.raw + at, vals, valsCnt * vsize);
+	at = (at + valsCnt * vsize + 7) & ~(size_t)7;
+	head(&m.h, port, (uint32_t)at, id, !ports);
+	kern_return_t r = rpc(&m.h, sizeof m, id);
+	if (r == KERN_SUCCESS && m.rep.Head.msg_size != sizeof m.rep)
+		return MIG_TYPE_ERROR;
+	return r;
+}
+
+kern_return_t env_set_stlist(port_t port, env_name_list env_names,
+			     unsigned int env_namesCnt,
+			     env_str_list env_string_vals,
+			     unsigned int env_string_valsCnt)
+{
+	return set_list(port, ENV_SET_STLIST, env_names, env_namesCnt,
+			env_string_vals, env_string_valsCnt);
+}
+
+kern_return_t env_set_ptlist(port_t port, env_name_list env_names,
+			     unsigned int env_namesCnt,
+			     port_array_t env_port_vals,
+			     unsigned int env_port_valsCnt)
+{
+	return set_list(port, ENV_SET_PTLIST, env_names, env_namesCnt,
+			env_port_vals, env_port_valsCnt);
+}

@@ -51,4 +51,12 @@ kern_return_t env_list_ports(port_t port, env_name_list *env_names,
 			     unsigned int *env_namesCnt,
 			     port_array_t *env_port_vals,
 			     unsigned int *env_port_valsCnt);
+kern_return_t env_set_stlist(port_t port, env_name_list env_names,
+			     unsigned int env_namesCnt,
+			     env_str_list env_string_vals,
+			     unsigned int env_string_valsCnt);
+kern_return_t env_set_ptlist(port_t port, env_name_list env_names,
+			     unsigned int env_namesCnt,
+			     port_array_t env_port_vals,
+			     unsigned int env_port_valsCnt);
 #endif

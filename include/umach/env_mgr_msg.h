@@ -21,6 +21,8 @@
 #define ENV_DEL_PORT         (ENV_MGR_BASE + 5)
 #define ENV_LIST_STRINGS     (ENV_MGR_BASE + 6)
 #define ENV_LIST_PORTS       (ENV_MGR_BASE + 7)
+#define ENV_SET_STLIST       (ENV_MGR_BASE + 8)
+#define ENV_SET_PTLIST       (ENV_MGR_BASE + 9)
 
 #define ENV_NAME_BITS (env_name_size * 8)
 #define ENV_VAL_BITS  (env_val_size * 8)
@@ -71,6 +73,9 @@ struct env_get_port_reply {
 };
 
 /*
+ * The set-list requests carry, after the header, the same two arrays as
+ * the list replies below (names, then values), with no RetCode.
+ *
  * The list replies: after RetCode, a longform STRING descriptor with the
  * count and count names, then a descriptor with the count and the values
  * (strings: longform STRING of 2048 bits; ports: MSG_TYPE_PORT, 32 bits).

@@ -143,6 +143,91 @@ static kern_return_t del(struct env_name_req *q, int want_port)
 	return ENV_SUCCESS;
 }
 
+/* A request's inline array descriptor at b + at: its element count, or
+ * -1 if it is not (type_name, bits) inline, longform or not as asked. */
+static int32_t array_count(const uint8_t *b, uint32_t at, uint32_t type_name,
+			   uint32_t bits, int longform)
+{
+	msg_type_long_t t;
+
+	memcpy(&t, b + at, longform ? sizeof t : sizeof(msg_type_t));
+	if (!t.msg_type_header.msg_type_inline ||
+	    t.msg_type_header.msg_type_longform != (unsigned int)longform)
+		return -1;
+	if (!longform)
+		return t.msg_type_header.msg_type_name == type_name &&
+		       t.msg_type_header.msg_type_size == bits ?
+		       (int32_t)t.msg_type_header.msg_type_number : -1;
+	return t.msg_type_long_name == type_name &&
+	       t.msg_type_long_size == bits ?
+	       (int32_t)t.msg_type_long_number : -1;
+}
+
+/* Give back the send rights of ports[from..n) that no name kept. */
+static void release_from(const uint8_t *vals, uint32_t from, uint32_t n)
+{
+	for (uint32_t j = from; j < n; j++) {
+		port_t p;
+		memcpy(&p, vals + 4 * j, sizeof p);
+		release(p);
+	}
+}
+
+/*
+ * env_set_stlist / env_set_ptlist: n names, then n values, inline
+ * (env_mgr_msg.h).  Sets them in order and stops at the first error, as
+ * CMU's did; the names set before it stay set.
+ */
+static kern_return_t set_list(const uint8_t *b, uint32_t size, int want_port)
+{
+	uint32_t at = sizeof(msg_header_t), vbits = ENV_VAL_BITS;
+	uint32_t vdesc = want_port ? sizeof(msg_type_t) : sizeof(msg_type_long_t);
+	uint32_t vsize = want_port ? sizeof(port_t) : sizeof(env_str_val_t);
+	int32_t n = -1, nv = -1, max = want_port ? ENV_PORTS_MAX :
+				     ENV_STRINGS_MAX;
+
+	if (size >= at + sizeof(msg_type_long_t))
+		n = array_count(b, at, MSG_TYPE_STRING, ENV_NAME_BITS, 1);
+	uint32_t vat = at + sizeof(msg_type_long_t) +
+		       (uint32_t)(n < 0 ? 0 : n) * sizeof(env_name_t);
+	if (n >= 0 && n <= max && size >= vat + vdesc)
+		nv = array_count(b, vat, want_port ? MSG_TYPE_PORT :
+				 MSG_TYPE_STRING, want_port ? 32 : vbits,
+				 !want_port);
+	if (nv < 0 || nv > max ||
+	    size != ((vat + vdesc + (uint32_t)nv * vsize + 7) & ~7u))
+		return MIG_BAD_ARGUMENTS;
+	const uint8_t *names = b + at + sizeof(msg_type_long_t);
+	const uint8_t *vals = b + vat + vdesc;
+	if (nv != n) {
+		if (want_port)
+			release_from(vals, 0, (uint32_t)nv);
+		return KERN_INVALID_ARGUMENT;
+	}
+	for (int32_t j = 0; j < n; j++) {
+		kern_return_t r;
+		if (want_port) {
+			struct env_set_port_req q;
+			memcpy(q.env_name, names + j * sizeof(env_name_t),
+			       sizeof q.env_name);
+			memcpy(&q.env_val, vals + 4 * j, sizeof q.env_val);
+			r = set_port(&q);
+		} else {
+			struct env_set_string_req q;
+			memcpy(q.env_name, names + j * sizeof(env_name_t),
+			       sizeof q.env_name);
+			memcpy(q.env_val, vals + j * vsize, sizeof q.env_val);
+			r = set_string(&q);
+		}
+		if (r != ENV_SUCCESS) {
+			if (want_port)
+				release_from(vals, (uint32_t)j, (uint32_t)n);
+			return r;
+		}
+	}
+	return ENV_SUCCESS;
+}
+
 union msgs {
 	msg_header_t h;
 	struct env_name_req nq;
@@ -288,6 +373,11 @@ static void serve(union msgs *i, union msgs *o)
 		if (name_ok(i, sizeof i->nq) &&
 		    (r = name_arg(i)) == ENV_SUCCESS)
 			r = del(&i->nq, i->h.msg_id == ENV_DEL_PORT);
+		break;
+	case ENV_SET_STLIST:
+	case ENV_SET_PTLIST:
+		r = set_list((const uint8_t *)i->raw, i->h.msg_size,
+			     i->h.msg_id == ENV_SET_PTLIST);
 		break;
 	case ENV_LIST_STRINGS:
 	case ENV_LIST_PORTS:

@@ -634,6 +634,74 @@ START_TEST(test_env_empty_lists_and_unknown_routine)
 }
 END_TEST
 
+START_TEST(test_env_set_stlist_sets_in_order_and_stops_at_the_first_error)
+{
+	env_name_t names[ENV_STRINGS_MAX + 1];
+	env_str_val_t vals[ENV_STRINGS_MAX + 1], v;
+	port_t p;
+
+	memset(names, 0, sizeof names);
+	memset(vals, 0, sizeof vals);
+	strcpy(names[0], "a");
+	strcpy(vals[0], "1");
+	strcpy(names[1], "b");
+	strcpy(vals[1], "2");
+	strcpy(names[2], "c");
+	strcpy(vals[2], "3");
+	ck_assert_int_eq(env_set_stlist(environment_port, names, 3, vals, 3),
+			 ENV_SUCCESS);
+	ck_assert_int_eq(env_get_string(environment_port, "B", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "2");
+	/* "b" is then made a port: setting the list stops there. */
+	ck_assert_int_eq(env_del_string(environment_port, "b"), ENV_SUCCESS);
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	ck_assert_int_eq(env_set_port(environment_port, "b", p), ENV_SUCCESS);
+	strcpy(vals[0], "10");
+	strcpy(vals[2], "30");
+	ck_assert_int_eq(env_set_stlist(environment_port, names, 3, vals, 3),
+			 ENV_WRONG_VAR_TYPE);
+	ck_assert_int_eq(env_get_string(environment_port, "a", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "10");
+	ck_assert_int_eq(env_get_string(environment_port, "c", v), ENV_SUCCESS);
+	ck_assert_str_eq(v, "3");
+	ck_assert_int_eq(env_set_stlist(environment_port, names, 2, vals, 3),
+			 KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(env_set_stlist(environment_port, names,
+					ENV_STRINGS_MAX + 1, vals,
+					ENV_STRINGS_MAX + 1), MIG_ARRAY_TOO_LARGE);
+	ck_assert_int_eq(env_set_stlist(environment_port, names, 0, vals, 0),
+			 ENV_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_env_set_ptlist_sets_ports_and_refuses_a_null_one)
+{
+	env_name_t names[3];
+	port_t p[3], got;
+
+	memset(names, 0, sizeof names);
+	strcpy(names[0], "x");
+	strcpy(names[1], "y");
+	strcpy(names[2], "z");
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(port_allocate(task_self(), &p[i]), KERN_SUCCESS);
+	ck_assert_int_eq(env_set_ptlist(environment_port, names, 2, p, 2),
+			 ENV_SUCCESS);
+	ck_assert_int_eq(env_get_port(environment_port, "Y", &got), ENV_SUCCESS);
+	ck_assert_int_eq(got, p[1]);
+	p[1] = PORT_NULL;
+	ck_assert_int_eq(env_set_ptlist(environment_port, names + 1, 2, p + 1, 2),
+			 ENV_PORT_NULL);
+	ck_assert_int_eq(env_get_port(environment_port, "z", &got),
+			 ENV_VAR_NOT_FOUND);
+	ck_assert_int_eq(env_set_ptlist(environment_port, names, 3, p, 2),
+			 KERN_INVALID_ARGUMENT);
+	/* Rights the manager did not keep were its own send rights: p[2] is
+	 * still ours. */
+	ck_assert_int_eq(send_one(p[2], 1), SEND_SUCCESS);
+}
+END_TEST
+
 /* An unrelated task (re-attached, so not a child) uses "svc" and "greet". */
 static int env_stranger(void *arg)
 {
@@ -803,6 +871,7 @@ START_TEST(test_env_mgr_defs_parses_with_its_ids)
 	ck_assert_int_eq(pclose(f), 0);
 	ck_assert_ptr_nonnull(strstr(out, "env_mgr env_set_string 0 5000 5100\n"));
 	ck_assert_ptr_nonnull(strstr(out, "env_mgr env_list_ports 7 5007 5107\n"));
+	ck_assert_ptr_nonnull(strstr(out, "env_mgr env_set_ptlist 9 5009 5109\n"));
 }
 END_TEST
 
@@ -832,6 +901,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_env_name_and_value_lengths_at_the_limit_and_one_past);
 	tcase_add_test(tc, test_env_quotas_full_at_limit_plus_one_and_lists_return_all);
 	tcase_add_test(tc, test_env_empty_lists_and_unknown_routine);
+	tcase_add_test(tc, test_env_set_stlist_sets_in_order_and_stops_at_the_first_error);
+	tcase_add_test(tc, test_env_set_ptlist_sets_ports_and_refuses_a_null_one);
 	tcase_add_test(tc, test_env_publishes_a_port_to_another_task_and_to_a_forked_child);
 	tcase_add_test(tc, test_env_name_dies_with_its_port);
 	tcase_add_test(tc, test_env_legacy_program_publishes_a_port_for_its_forked_child);
