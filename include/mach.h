@@ -16,6 +16,7 @@
 #include <mach/mig_errors.h>
 #include <mach/mig_support.h>
 #include <mach/mach_interface.h>
+#include <mach/task_special_ports.h>
 #include <msg_type.h>
 #include <mach_init.h>
 #include <mach_error.h>

@@ -54,6 +54,9 @@ void kernel_fini(struct kernel *k)
 	if (k->name_port != NULL)
 		port_put(k, k->name_port);
 	k->name_port = NULL;
+	if (k->env_port != NULL)
+		port_put(k, k->env_port);
+	k->env_port = NULL;
 	free(k->heap);
 	k->heap = NULL;
 }

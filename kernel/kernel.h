@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <mach/message.h>
+#include <mach/mach_param.h>
 #include <mach/notify.h>
 #include <umach/abi.h>
 #include "hmap.h"
@@ -203,6 +204,10 @@ struct ktask {
 	uint64_t        kill_at;	/* knob: SIGKILL at this send; 0 = off */
 	uint32_t        rx_delay_ms;	/* knobs on every port it receives on */
 	uint32_t        rx_full_pct;
+	/* sys_task.c: send rights the kernel keeps for the task (one
+	 * reference each, or NULL); inherited by a forked child. */
+	struct port    *registered[TASK_PORT_REGISTER_MAX];
+	struct port    *bootstrap, *exception;
 	struct act      act[UMACH_SLOTS];
 };
 
@@ -241,6 +246,7 @@ struct kernel {
 	uint32_t      nhello;			/* attaches awaiting hello */
 	uint32_t      boot_role;		/* BOOT_*: who attaches now */
 	struct port  *name_port;		/* the name server's, or NULL */
+	struct port  *env_port;			/* the environment manager's */
 	int           stopping;
 	struct umach_counters stats;		/* totals over the kernel's life */
 	struct monitor *monitors;
@@ -360,6 +366,14 @@ void sys_slot_release(struct kernel *k, struct act *a);
 void act_release_ports(struct kernel *k, struct act *a);
 int kobject_dispatch(struct kernel *k, struct kmsg *m);
 
+/* sys_task.c: registered and special ports (reference 1.11, 1.17) */
+void task_ports_init(struct kernel *k, struct ktask *t,
+		     const struct ktask *parent);
+void task_ports_release(struct kernel *k, struct ktask *t);
+int32_t task_port_send(struct ktask *t, struct port *p);
+#define TASK_NOT_MINE 1		/* not a Mach code: task_dispatch passes */
+int task_dispatch(struct kernel *k, struct kmsg *m);
+
 /* ktask.c */
 struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 			   const char *name);
@@ -370,7 +384,8 @@ int ktask_service(struct kernel *k, struct ktask *t);
 /* boot.c */
 #define BOOT_NONE        0u
 #define BOOT_NAME_SERVER 1u
-void boot_name_server(struct kernel *k);
+#define BOOT_ENV_MGR     2u
+void boot_services(struct kernel *k);
 
 /* trace.c: events for tracing monitors; each costs one test when none. */
 void trace_msg_(struct kernel *k, uint32_t ev, struct ktask *actor,

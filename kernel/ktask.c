@@ -62,8 +62,8 @@ static int special_ports(struct kernel *k, struct ktask *t)
 
 /*
  * A new task with its channel (mapped here; its memfd is returned in
- * t->memfd for the caller to pass on and close), its kernel port and its
- * notify port.  Returns NULL if a resource ran out; nothing is left behind.
+ * t->memfd for the caller to pass on and close), its kernel port, its
+ * notify port and the boot services in its registered ports.  Returns NULL if a resource ran out; nothing is left behind.
  */
 struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 			   const char *name)
@@ -94,6 +94,7 @@ struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 		ktask_destroy(k, t);
 		return NULL;
 	}
+	task_ports_init(k, t, NULL);
 	return t;
 }
 
@@ -146,6 +147,7 @@ void ktask_destroy(struct kernel *k, struct ktask *t)
 	drop_entries(k, &t->space, 1);
 	drop_entries(k, &t->space, 0);
 	space_fini(&t->space);
+	task_ports_release(k, t);
 	if (t->kport != NULL) {
 		port_destroy(k, t->kport);
 		t->kport = NULL;

@@ -21,6 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <mach_init.h>
+#include <poll.h>
 #include "kernel.h"
 #include "fail.h"
 
@@ -176,38 +178,43 @@ static void welcome_fill(struct kernel *k, struct ktask *t,
 	wl->channel_bytes = sizeof(struct umach_channel);
 	wl->task_self = t->self_name;
 	wl->task_notify = t->notify_name;
+	wl->task_id = t->id;
+	/* mach_init()'s mach_ports_lookup, done here (reference 1.11). */
+	wl->name_server = task_port_send(t, t->registered[NAME_SERVER_SLOT]);
+	wl->environment = task_port_send(t, t->registered[ENVIRONMENT_SLOT]);
+	wl->service = task_port_send(t, t->registered[SERVICE_SLOT]);
 	wl->profile = k->profile;
 	wl->backlog_default = k->backlog_default;
 	wl->backlog_max = k->backlog_max;
 }
 
 /*
- * The name server port in t's space: the receive right for the name
- * server itself (made now), a send right for everyone else.  Returns the
- * name, or PORT_NULL if there is no name server.
+ * A boot service attaching (boot.c): its service port, with the receive
+ * right in its own space, becomes the kernel's name_port or env_port and
+ * its registered slot, so that every task made afterwards inherits a send
+ * right to it.  Returns KERN_SUCCESS or KERN_RESOURCE_SHORTAGE.
  */
-static int32_t name_server_for(struct kernel *k, struct ktask *t)
+static int boot_service_port(struct kernel *k, struct ktask *t)
 {
-	struct entry *e;
+	struct port **kp = k->boot_role == BOOT_NAME_SERVER ? &k->name_port :
+			   &k->env_port;
+	uint32_t slot = k->boot_role == BOOT_NAME_SERVER ? 0 : 1;
 	int32_t name;
 
-	if (k->boot_role == BOOT_NAME_SERVER) {
-		if (port_allocate_in(k, &t->space, &name) != KERN_SUCCESS)
-			return PORT_NULL;
-		k->name_port = space_lookup(&t->space, name)->port;
-		port_get(k->name_port);
-		return name;
-	}
-	if (k->name_port == NULL || k->name_port->dead ||
-	    space_reserve(&t->space, 1) != KERN_SUCCESS)
-		return PORT_NULL;
-	e = space_insert(&t->space, k->name_port, PORT_TYPE_SEND, NULL);
-	return e ? e->name : PORT_NULL;
+	if (port_allocate_in(k, &t->space, &name) != KERN_SUCCESS)
+		return KERN_RESOURCE_SHORTAGE;
+	*kp = space_lookup(&t->space, name)->port;
+	port_get(*kp);
+	if (t->registered[slot] != NULL)
+		port_put(k, t->registered[slot]);
+	t->registered[slot] = *kp;
+	port_get(*kp);
+	return KERN_SUCCESS;
 }
 
 /* Make the task for a connected socket; fd becomes the task's socket. */
 static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
-			    const char *name)
+			    const char *name, const struct ktask *parent)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
@@ -217,6 +224,15 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
 	struct ktask *t = ktask_create(k, pid, cred.uid, name);
 	if (t == NULL)
 		return NULL;
+	if (parent != NULL) {
+		task_ports_release(k, t);
+		task_ports_init(k, t, parent);
+	}
+	if (k->boot_role != BOOT_NONE &&
+	    boot_service_port(k, t) != KERN_SUCCESS) {
+		ktask_destroy(k, t);
+		return NULL;
+	}
 	t->w_bell = (struct watch){ .kind = W_DOORBELL, .task = t,
 		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
 	t->w_pid = (struct watch){ .kind = W_PIDFD, .task = t,
@@ -224,7 +240,6 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
 	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
 				    .version = UMACH_ABI_VERSION };
 	welcome_fill(k, t, &wl);
-	wl.name_server = name_server_for(k, t);
 	int fds[2] = { t->memfd, t->w_bell.fd };
 	if (t->w_bell.fd < 0 || loop_watch_add(k, &t->w_bell, EPOLLIN) != 0 ||
 	    (t->w_pid.fd >= 0 && loop_watch_add(k, &t->w_pid, EPOLLIN) != 0) ||
@@ -251,46 +266,117 @@ static struct ktask *attach(struct kernel *k, int fd, pid_t pid,
  */
 struct ktask *loop_attach_fd(struct kernel *k, int fd, pid_t pid)
 {
-	struct ktask *t = attach(k, fd, pid, "umach-netnamed");
+	const char *name = k->boot_role == BOOT_NAME_SERVER ?
+			   "umach-netnamed" : "umach-envmgrd";
+	struct ktask *t = attach(k, fd, pid, name, NULL);
 
 	if (t == NULL)
 		close(fd);
 	return t;
 }
 
+/* The parent pid of process pid, from /proc/PID/stat, or -1. */
+static pid_t parent_pid(pid_t pid)
+{
+	char path[64], buf[512];
+	int ppid = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) state ppid": comm may hold spaces and parentheses. */
+	char *rp = strrchr(buf, ')');
+	if (rp == NULL || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * A hello that claims to come from a fork of task parent_id (docs/
+ * protocol.md §1): believe it only if the connecting process's parent, by
+ * /proc, is that task's process, with the same uid, and the connecting
+ * process still lives (so its pid was not reused meanwhile).  Returns
+ * KERN_SUCCESS with *out the parent (NULL if that task is gone: the child
+ * becomes a task without a parent; so does one whose parent's process has
+ * exited), or KERN_NO_ACCESS.
+ */
+static int check_parent(struct kernel *k, int fd, const struct ucred *cred,
+			uint64_t parent_id, struct ktask **out)
+{
+	struct ktask *p = ktask_by_id(k, parent_id);
+	struct pollfd pp = { .fd = p ? p->w_pid.fd : -1, .events = POLLIN };
+
+	*out = NULL;
+	/* A parent whose process has exited is gone, even if the kernel has
+	 * not yet destroyed its task: its child was reparented. */
+	if (p == NULL || p->dying || (pp.fd >= 0 && poll(&pp, 1, 0) > 0))
+		return KERN_SUCCESS;
+	if (p->uid != cred->uid || p->pid <= 0)
+		return KERN_NO_ACCESS;
+	int pfd = peer_pidfd(fd, cred->pid);
+	pid_t ppid = parent_pid(cred->pid);
+	struct pollfd pl = { .fd = pfd, .events = POLLIN };
+	int gone = pfd < 0 || poll(&pl, 1, 0) != 0;
+	if (pfd >= 0)
+		close(pfd);
+	if (gone || ppid != p->pid)
+		return KERN_NO_ACCESS;
+	*out = p;
+	return KERN_SUCCESS;
+}
+
+/* Read and check a hello; returns KERN_SUCCESS or the status to refuse. */
+static int read_hello(struct kernel *k, int fd, struct umach_hello *h,
+		      struct ucred *cred, struct ktask **parent)
+{
+	ssize_t n = recv(fd, h, sizeof *h, MSG_DONTWAIT);
+	socklen_t len = sizeof *cred;
+
+	*parent = NULL;
+	if (n != (ssize_t)sizeof *h || h->magic != UMACH_ABI_MAGIC ||
+	    h->version != UMACH_ABI_VERSION ||
+	    (h->flags & ~(UMACH_HELLO_FORKED | UMACH_HELLO_MONITOR)) != 0 ||
+	    h->flags == (UMACH_HELLO_FORKED | UMACH_HELLO_MONITOR))
+		return KERN_INVALID_ARGUMENT;
+	h->name[sizeof h->name - 1] = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) != 0)
+		return KERN_FAILURE;
+	if (h->flags & UMACH_HELLO_FORKED)
+		return check_parent(k, fd, cred, h->parent_task, parent);
+	return KERN_SUCCESS;
+}
+
 /* A connection said hello (or hung up): attach it or turn it away. */
 static void hello(struct kernel *k, struct watch *w)
 {
 	struct umach_hello h;
-	ssize_t n = recv(w->fd, &h, sizeof h, MSG_DONTWAIT);
+	struct ucred cred;
+	struct ktask *parent;
 	int fd = w->fd;
+	char peek;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (recv(fd, &peek, 1, MSG_DONTWAIT | MSG_PEEK) < 0 &&
+	    (errno == EAGAIN || errno == EINTR))
 		return;
 	epoll_ctl(k->epfd, EPOLL_CTL_DEL, fd, NULL);
 	free(w);
 	k->nhello--;
 	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
-				    .version = UMACH_ABI_VERSION,
-				    .status = KERN_INVALID_ARGUMENT };
-	if (n != (ssize_t)sizeof h || h.magic != UMACH_ABI_MAGIC ||
-	    h.version != UMACH_ABI_VERSION ||
-	    (h.flags & ~UMACH_HELLO_MONITOR) != 0) {
-		send_welcome(fd, &wl, NULL);	/* best effort: say why */
-		close(fd);
-		return;
-	}
-	if (h.flags & UMACH_HELLO_MONITOR) {
+				    .version = UMACH_ABI_VERSION };
+	wl.status = read_hello(k, fd, &h, &cred, &parent);
+	if (wl.status == KERN_SUCCESS && (h.flags & UMACH_HELLO_MONITOR)) {
 		monitor_attach(k, fd);
 		return;
 	}
-	struct ucred cred;
-	socklen_t len = sizeof cred;
-	h.name[sizeof h.name - 1] = '\0';
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-	    attach(k, fd, cred.pid, h.name) == NULL) {
+	if (wl.status == KERN_SUCCESS &&
+	    attach(k, fd, cred.pid, h.name, parent) == NULL)
 		wl.status = KERN_RESOURCE_SHORTAGE;
-		send_welcome(fd, &wl, NULL);
+	if (wl.status != KERN_SUCCESS) {
+		send_welcome(fd, &wl, NULL);	/* best effort: say why */
 		close(fd);
 	}
 }

@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGCHLD, SIG_IGN);	/* boot services reap themselves */
-	boot_name_server(&k);
+	boot_services(&k);
 	klog("serving %s (pid %d)", o.path, (int)getpid());
 	if (ready_fd >= 0) {
 		char c = 0;

@@ -449,8 +449,10 @@ int kobject_dispatch(struct kernel *k, struct kmsg *m)
 	const struct kcall *call = find_call(m->dest, m->hdr.msg_id);
 	struct mig c = { .in = m->body, .in_len = m->hdr.msg_size - HDR };
 	struct kmsg *rm = NULL;
-	int r;
+	int r = task_dispatch(k, m);		/* sys_task.c's routines */
 
+	if (r != TASK_NOT_MINE)
+		return r;
 	if (m->reply != NULL && (rm = kmsg_alloc(k, REPLY_MAX)) == NULL) {
 		kmsg_destroy(k, m);
 		return SEND_KERNEL_REFUSED;

@@ -32,6 +32,8 @@ vm_size_t vm_page_size = 4096;
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static int said_why;
+/* The task this process was forked from, until it attaches (0: none). */
+static uint64_t fork_parent;
 
 static void say_why(const char *path, const char *why)
 {
@@ -132,6 +134,10 @@ static int attach_locked(void)
 	if (s < 0 && (s = connect_kernel(path)) < 0)
 		return say_why(path, strerror(errno)), -1;
 	snprintf(h.name, sizeof h.name, "%s", task_name());
+	if (fork_parent != 0) {
+		h.flags = UMACH_HELLO_FORKED;
+		h.parent_task = fork_parent;
+	}
 	if (s != booted && send(s, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h)
 		err = errno;
 	else
@@ -153,6 +159,7 @@ static int attach_locked(void)
 					    .chan = p, .welcome = wl,
 					    .gen = ++gen };
 	adopt(&wl);
+	fork_parent = 0;
 	return 0;
 }
 
@@ -183,22 +190,52 @@ static void drop_attachment(void)
 	said_why = 0;
 }
 
-/* A forked child must not use its parent's channel: it becomes a task of
- * its own at its first call (TODO(#3): inheriting the registered ports). */
+/*
+ * A forked child must not use its parent's channel.  It becomes a task of
+ * its own at its first call, the child task of its parent's (reference
+ * 1.17 item 6): the kernel gives it fresh kernel, notify and reply ports,
+ * and only its parent's registered ports and bootstrap and exception send
+ * rights.
+ */
 static void after_fork_child(void)
 {
 	pthread_mutex_init(&attach_lock, NULL);
+	fork_parent = umach__conn.chan != NULL ?
+		      umach__conn.welcome.task_id : 0;
 	drop_attachment();
 }
 
+/* mach_init() in an attached task: read the registered ports again. */
+static void refresh_registered(void)
+{
+	port_array_t ports;
+	unsigned int count;
+
+	if (mach_ports_lookup(task_self_, &ports, &count) != KERN_SUCCESS)
+		return;
+	name_server_port = count > NAME_SERVER_SLOT ? ports[NAME_SERVER_SLOT] :
+			   PORT_NULL;
+	environment_port = count > ENVIRONMENT_SLOT ? ports[ENVIRONMENT_SLOT] :
+			   PORT_NULL;
+	service_port = count > SERVICE_SLOT ? ports[SERVICE_SLOT] : PORT_NULL;
+	vm_deallocate(task_self_, (vm_address_t)ports, count * sizeof *ports);
+}
+
 /*
- * Attach this process to the kernel and cache its special ports in
- * task_self_, task_notify_ and the registered-port globals.  Returns
- * KERN_SUCCESS, or KERN_FAILURE if no kernel could be reached (a line on
- * stderr says why and what to do).  Safe to call more than once.
+ * Attach this process to the kernel, if it is not attached, and cache its
+ * special ports in task_self_, task_notify_ and the registered-port
+ * globals (name_server_port, environment_port, service_port).  Called
+ * again in an attached task, it reads the registered ports afresh with
+ * mach_ports_lookup (the new names are send rights the task now holds).
+ * Returns KERN_SUCCESS, or KERN_FAILURE if no kernel could be reached (a
+ * line on stderr says why and what to do).
  */
 int mach_init(void)
 {
+	if (umach__conn.chan != NULL) {
+		refresh_registered();
+		return KERN_SUCCESS;
+	}
 	return umach__ensure() == 0 ? KERN_SUCCESS : KERN_FAILURE;
 }
 
@@ -212,6 +249,7 @@ int umach_task_reattach(void)
 {
 	pthread_mutex_lock(&attach_lock);
 	drop_attachment();
+	fork_parent = 0;
 	pthread_mutex_unlock(&attach_lock);
 	return mach_init();
 }

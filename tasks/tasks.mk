@@ -35,3 +35,8 @@ demo: all
 		mscgen -T png -i $(BUILD)/demo.msc -o $(BUILD)/demo.png && \
 		echo "sequence chart: $(BUILD)/demo.png"; \
 	else echo "install mscgen to render $(BUILD)/demo.msc"; fi
+
+$(BUILD)/umach-envmgrd: $(BUILD)/tasks/envmgr/envmgrd.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+ALL_TARGETS += $(BUILD)/umach-envmgrd

@@ -11,15 +11,15 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
 INTEGRATION_SUITES := check_msg check_death check_tools check_monitor check_pset \
-	check_examples
+	check_examples check_tasks
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 
 $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
 
 # The suites start these binaries, so they must exist first.
-$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
-	$(BUILD)/umach-cc $(BUILD)/examples/demo $(EXAMPLE_BINS)
+$(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach-envmgrd \
+	$(BUILD)/umach $(BUILD)/umach-cc $(BUILD)/examples/demo $(EXAMPLE_BINS)
 
 CHECK_BINS += $(INTEGRATION_BINS)
 

@@ -35,6 +35,12 @@ kern_return_t port_set_status(task_t task, port_set_name_t set_name,
  * names them port_unrestrict and port_restrict). */
 kern_return_t port_enable(task_t task, port_name_t port_name);
 kern_return_t port_disable(task_t task, port_name_t port_name);
+kern_return_t mach_ports_register(task_t task, port_array_t ports,
+				  unsigned int count);
+kern_return_t mach_ports_lookup(task_t task, port_array_t *ports,
+				unsigned int *count);
+kern_return_t task_get_special_port(task_t task, int which, port_t *port);
+kern_return_t task_set_special_port(task_t task, int which, port_t port);
 kern_return_t vm_allocate(vm_task_t task, vm_address_t *address,
 			  vm_size_t size, boolean_t anywhere);
 kern_return_t vm_deallocate(vm_task_t task, vm_address_t address,

@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #define UMACH_ABI_MAGIC   0x48434d55u	/* "UMCH" in memory order */
-#define UMACH_ABI_VERSION 3u
+#define UMACH_ABI_VERSION 4u
 
 /* Limits of one channel (protocol.md §2). */
 #define UMACH_SLOTS        64u		/* threads of a task in a call at once */
@@ -43,12 +43,21 @@
 struct umach_hello {			/* writer: task */
 	uint32_t magic;
 	uint32_t version;
-	uint32_t flags;			/* 0, or UMACH_HELLO_MONITOR */
+	uint32_t flags;			/* UMACH_HELLO_* */
 	uint32_t pad0;			/* 0 */
 	char     name[UMACH_NAME_MAX];	/* NUL-terminated; may be empty */
+	uint64_t parent_task;		/* UMACH_HELLO_FORKED: parent's task_id */
 };
-#define UMACH_HELLO_MONITOR 1u		/* a monitor, not a task (§11) */
-_Static_assert(sizeof(struct umach_hello) == 48, "abi: hello size");
+_Static_assert(sizeof(struct umach_hello) == 56, "abi: hello size");
+_Static_assert(offsetof(struct umach_hello, parent_task) == 48,
+	       "abi: hello parent_task");
+
+/* The process was forked from task parent_task and asks to be its child
+ * task; the kernel checks the claim (protocol.md §1). */
+#define UMACH_HELLO_FORKED 1u
+
+/* A monitor (the umach tool), not a task (protocol.md §11). */
+#define UMACH_HELLO_MONITOR 2u
 
 struct umach_welcome {			/* writer: kernel */
 	uint32_t magic;
@@ -63,8 +72,11 @@ struct umach_welcome {			/* writer: kernel */
 	uint32_t profile;		/* UMACH_PROFILE_* */
 	uint32_t backlog_default;
 	uint32_t backlog_max;
+	uint64_t task_id;		/* this task, for a forked child's hello */
 };
-_Static_assert(sizeof(struct umach_welcome) == 48, "abi: welcome size");
+_Static_assert(sizeof(struct umach_welcome) == 56, "abi: welcome size");
+_Static_assert(offsetof(struct umach_welcome, task_id) == 48,
+	       "abi: welcome task_id");
 
 #define UMACH_PROFILE_TEXTBOOK 0u
 #define UMACH_PROFILE_MACH25   1u

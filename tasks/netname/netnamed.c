@@ -200,6 +200,48 @@ static void *notifications(void *arg)
 	}
 }
 
+/*
+ * Drop every name whose port has died: its NOTIFY_PORT_DELETED may still
+ * be on its way, but the kernel has already taken the name away.
+ */
+static void purge_dead(void)
+{
+	port_type_t type;
+
+	for (int i = 0; i < NAMES_MAX; i++)
+		if (names[i].port != PORT_NULL &&
+		    port_type(task_self(), names[i].port, &type) != KERN_SUCCESS)
+			memset(&names[i], 0, sizeof names[i]);
+}
+
+/* Serve request *in and send the reply, if it has a reply port. */
+static void answer(union msgs *in, union msgs *out)
+{
+	port_t reply = in->h.msg_remote_port;
+	int id = in->h.msg_id;
+
+	for (int tries = 0; tries < 2; tries++) {
+		memset(&out->h, 0, sizeof out->h);
+		pthread_mutex_lock(&lock);
+		serve(in, out);
+		pthread_mutex_unlock(&lock);
+		out->h.msg_type = MSG_TYPE_NORMAL;
+		out->h.msg_remote_port = reply;
+		out->h.msg_id = id + 100;
+		if (reply == PORT_NULL)
+			return;
+		/* A look_up reply fails SEND_INVALID_PORT if the named port
+		 * died just now: forget the name and answer again, so that the
+		 * client gets NETNAME_NOT_CHECKED_IN rather than no reply. */
+		if (msg_send(&out->h, SEND_TIMEOUT, 0) != SEND_INVALID_PORT ||
+		    out->h.msg_simple)
+			return;
+		pthread_mutex_lock(&lock);
+		purge_dead();
+		pthread_mutex_unlock(&lock);
+	}
+}
+
 int main(void)
 {
 	static union msgs in, out;
@@ -219,14 +261,6 @@ int main(void)
 			return 0;	/* the kernel is gone */
 		if (r != RCV_SUCCESS)
 			continue;
-		memset(&out.h, 0, sizeof out.h);
-		pthread_mutex_lock(&lock);
-		serve(&in, &out);
-		pthread_mutex_unlock(&lock);
-		out.h.msg_type = MSG_TYPE_NORMAL;
-		out.h.msg_remote_port = in.h.msg_remote_port;
-		out.h.msg_id = in.h.msg_id + 100;
-		if (out.h.msg_remote_port != PORT_NULL)
-			msg_send(&out.h, SEND_TIMEOUT, 0);
+		answer(&in, &out);
 	}
 }

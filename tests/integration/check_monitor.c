@@ -197,8 +197,10 @@ START_TEST(test_monitor_requests_are_validated)
 	ck_assert_int_eq(send(fd, "junk", 4, 0), 4);
 	ck_assert_int_eq(recv(fd, buf, sizeof buf, 0), 0);
 	close(fd);
-	/* unknown hello flags are refused */
-	ck_assert_int_eq(raw_connect(2), -KERN_INVALID_ARGUMENT);
+	/* unknown hello flags, and a forked monitor, are refused */
+	ck_assert_int_eq(raw_connect(4), -KERN_INVALID_ARGUMENT);
+	ck_assert_int_eq(raw_connect(UMACH_HELLO_MONITOR | UMACH_HELLO_FORKED),
+			 -KERN_INVALID_ARGUMENT);
 	port_t p = new_port();
 	ck_assert_int_eq(port_deallocate(task_self(), p), KERN_SUCCESS);
 }

@@ -27,6 +27,7 @@ static void setup(void)
 	snprintf(sock, sizeof sock, "%s/k.sock", dir);
 	setenv("UMACH_SOCKET", sock, 1);
 	unsetenv("UMACH_NETNAMED");
+	unsetenv("UMACH_ENVMGRD");
 }
 
 static void teardown(void)

@@ -61,7 +61,7 @@ static int can_connect(void)
 
 void harness_start(const char *profile)
 {
-	char kpath[256], npath[256];
+	char kpath[256], npath[256], epath[256];
 
 	snprintf(dir, sizeof dir, "/tmp/umach-test-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -69,8 +69,10 @@ void harness_start(const char *profile)
 	snprintf(klog, sizeof klog, "%s/kernel.log", dir);
 	snprintf(kpath, sizeof kpath, "%s/umachd", UMACH_BUILD_DIR);
 	snprintf(npath, sizeof npath, "%s/umach-netnamed", UMACH_BUILD_DIR);
+	snprintf(epath, sizeof epath, "%s/umach-envmgrd", UMACH_BUILD_DIR);
 	setenv("UMACH_SOCKET", sock, 1);
 	setenv("UMACH_NETNAMED", npath, 1);
+	setenv("UMACH_ENVMGRD", epath, 1);
 	kernel_pid = fork();
 	ck_assert_int_ge(kernel_pid, 0);
 	if (kernel_pid == 0) {

@@ -29,13 +29,14 @@ struct row {
 #define VAL(c, n)       { #c, (long long)(c), n }
 
 static const struct row layout[] = {
-	SZ(struct umach_hello, 48),
+	SZ(struct umach_hello, 56),
 	OFF(struct umach_hello, magic, 0),
 	OFF(struct umach_hello, version, 4),
 	OFF(struct umach_hello, flags, 8),
 	OFF(struct umach_hello, pad0, 12),
 	OFF(struct umach_hello, name, 16),
-	SZ(struct umach_welcome, 48),
+	OFF(struct umach_hello, parent_task, 48),
+	SZ(struct umach_welcome, 56),
 	OFF(struct umach_welcome, magic, 0),
 	OFF(struct umach_welcome, version, 4),
 	OFF(struct umach_welcome, status, 8),
@@ -48,6 +49,7 @@ static const struct row layout[] = {
 	OFF(struct umach_welcome, profile, 36),
 	OFF(struct umach_welcome, backlog_default, 40),
 	OFF(struct umach_welcome, backlog_max, 44),
+	OFF(struct umach_welcome, task_id, 48),
 	SZ(struct umach_slot, 64 + 8192),
 	OFF(struct umach_slot, req_seq, 0),
 	OFF(struct umach_slot, done_seq, 4),
@@ -124,8 +126,9 @@ static const struct row layout[] = {
 static const struct row constants[] = {
 	/* abi.h */
 	VAL(UMACH_ABI_MAGIC, 0x48434d55),
-	VAL(UMACH_ABI_VERSION, 3),
-	VAL(UMACH_HELLO_MONITOR, 1),
+	VAL(UMACH_ABI_VERSION, 4),
+	VAL(UMACH_HELLO_FORKED, 1),
+	VAL(UMACH_HELLO_MONITOR, 2),
 	VAL(UMACH_MON_TASKS, 1),
 	VAL(UMACH_MON_KNOB, 6),
 	VAL(UMACH_REC_EVENT, 6),
