@@ -3,7 +3,9 @@
 # and the $(BUILD)/%.o rule.  UMIG_OBJS are the stages without main.o, for
 # tests and the fuzz harness to link.
 
-UMIG_SRCS := stubs/lex.c stubs/parse.c stubs/check.c stubs/list.c
+UMIG_SRCS := stubs/lex.c stubs/parse.c stubs/check.c stubs/list.c \
+	     stubs/emit_common.c stubs/emit_header.c stubs/emit_user.c \
+	     stubs/emit_server.c
 UMIG_OBJS := $(UMIG_SRCS:%.c=$(BUILD)/%.o)
 UMIG      := $(BUILD)/umig
 
@@ -11,6 +13,25 @@ $(UMIG): $(UMIG_OBJS) $(BUILD)/stubs/main.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 ALL_TARGETS += $(UMIG)
+
+# Interfaces compiled by umig at build time: the name server's user stubs
+# go into libumach, its demux into umach-netnamed (tasks/tasks.mk).  One
+# umig run writes all four files; the stamp stands for them.
+UMIG_GEN := $(BUILD)/gen
+
+$(UMIG_GEN)/netname/.stamp: tasks/netname/netname.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -Iinclude -user $(UMIG_GEN)/netname/netnameUser.c \
+		-server $(UMIG_GEN)/netname/netnameServer.c \
+		-header $(UMIG_GEN)/netname/netname.h \
+		-sheader $(UMIG_GEN)/netname/netnameServer.h $<
+	touch $@
+
+$(addprefix $(UMIG_GEN)/netname/,netnameUser.c netnameServer.c netname.h \
+	netnameServer.h): $(UMIG_GEN)/netname/.stamp ;
+
+$(UMIG_GEN)/%.o: $(UMIG_GEN)/%.c
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # Check suites.  They find umig through $UMIG, defaulting to the binary of
 # this build tree, so `make check-asan` tests the ASan build.
