@@ -98,7 +98,7 @@ const char *emit_ctype(const struct umig_arg *a, enum emit_side side)
 		c = t->intran.type;
 	else if (side == SIDE_SERVER && a->kind == UMIG_ARG_OUT &&
 		 t->outtran.func != NULL)
-		c = t->outtran.type;
+		c = t->outtran.arg_type;        // outtran: wire f(server)
 	return c != NULL ? c : "int";
 }
 
@@ -554,9 +554,9 @@ void emit_put(FILE *f, const struct witem *w, const char *var,
 	const char *dt = w->longform ? "msg_type_long_t" : "msg_type_t";
 
 	if (w->cstring && w->variable) {
-		fprintf(f, "\t{\n\t\t%s t = %s;\n\t\tsize_t n = strnlen(%s, %llu) + 1;\n\n"
-			"\t\tt.%s = (unsigned int)n;\n"
-			"\t\tumig_put_string(&%s, &t, sizeof t, %s, n);\n\t}\n",
+		fprintf(f, "\t{\n\t\t%s umig_t = %s;\n\t\tsize_t umig_n = strnlen(%s, %llu) + 1;\n\n"
+			"\t\tumig_t.%s = (unsigned int)umig_n;\n"
+			"\t\tumig_put_string(&%s, &umig_t, sizeof umig_t, %s, umig_n);\n\t}\n",
 			dt, var, p->data, (unsigned long long)w->number - 1,
 			num_field(w), p->cursor, p->data);
 	} else if (t != NULL && t->is_string) {
@@ -567,25 +567,25 @@ void emit_put(FILE *f, const struct witem *w, const char *var,
 		fprintf(f, "\tumig_put(&%s, &%s, sizeof %s, %s, %s);\n", p->cursor,
 			var, var, p->data, w->ool ? "sizeof(void *)" : p->bytes);
 	} else {
-		fprintf(f, "\t{\n\t\t%s t = %s;\n\n", dt, var);
+		fprintf(f, "\t{\n\t\t%s umig_t = %s;\n\n", dt, var);
 		if (p->cnt != NULL)
-			fprintf(f, "\t\tt.%s = %s * %u;\n", num_field(w), p->cnt, mult);
+			fprintf(f, "\t\tumig_t.%s = %s * %u;\n", num_field(w), p->cnt, mult);
 		if (p->poly != NULL)
-			fprintf(f, "\t\tt.%s = umig_poly(%s);\n", w->longform ?
+			fprintf(f, "\t\tumig_t.%s = umig_poly(%s);\n", w->longform ?
 				"msg_type_long_name" : "msg_type_name", p->poly);
 		if (p->dealloc != NULL)
-			fprintf(f, "\t\tt.%s = %s ? 1 : 0;\n", w->longform ?
+			fprintf(f, "\t\tumig_t.%s = %s ? 1 : 0;\n", w->longform ?
 				"msg_type_header.msg_type_deallocate" :
 				"msg_type_deallocate", p->dealloc);
 		if (w->ool)
-			fprintf(f, "\t\tumig_put(&%s, &t, sizeof t, %s, "
+			fprintf(f, "\t\tumig_put(&%s, &umig_t, sizeof umig_t, %s, "
 				"sizeof(void *));\n\t}\n", p->cursor, p->data);
 		else if (p->cnt != NULL)
-			fprintf(f, "\t\tumig_put(&%s, &t, sizeof t, %s, "
+			fprintf(f, "\t\tumig_put(&%s, &umig_t, sizeof umig_t, %s, "
 				"((size_t)%s * %llu + 7) / 8);\n\t}\n", p->cursor,
 				p->data, p->cnt, (unsigned long long)mult * w->bits);
 		else
-			fprintf(f, "\t\tumig_put(&%s, &t, sizeof t, %s, %s);\n\t}\n",
+			fprintf(f, "\t\tumig_put(&%s, &umig_t, sizeof umig_t, %s, %s);\n\t}\n",
 				p->cursor, p->data, p->bytes);
 	}
 }

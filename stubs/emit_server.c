@@ -136,8 +136,8 @@ static void put_out(FILE *f, const struct witem *w)
 	emit_bytes(w, bytes, sizeof bytes);
 	snprintf(var, sizeof var, "%sType", a->name);
 	if (w->shape == SHAPE_VALUE && t->outtran.func != NULL) {
-		fprintf(f, "\t{\n\t\t%s v = %s(%s);\n\n", t->c_server,
-			t->outtran.func, a->name);
+		fprintf(f, "\t{\n\t\t%s v = %s(%s);\n\n", t->outtran.type ?
+			t->outtran.type : t->c_server, t->outtran.func, a->name);
 		snprintf(data, sizeof data, "&v");
 	} else {
 		snprintf(data, sizeof data, "%s%s", w->shape == SHAPE_ARRAY ?

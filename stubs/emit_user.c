@@ -41,9 +41,9 @@ static void put_arg(FILE *f, const struct witem *w)
 
 	emit_bytes(w, bytes, sizeof bytes);
 	if (w->count_only) {
-		fprintf(f, "\t{\n\t\tunsigned int n = *%sCnt;\n\n"
-			"\t\tumig_put(&umig_c, &%sCntType, sizeof %sCntType, &n, "
-			"sizeof n);\n\t}\n", a->name, a->name, a->name);
+		fprintf(f, "\t{\n\t\tunsigned int umig_n = *%sCnt;\n\n"
+			"\t\tumig_put(&umig_c, &%sCntType, sizeof %sCntType, "
+			"&umig_n,\n\t\t\t sizeof umig_n);\n\t}\n", a->name, a->name, a->name);
 		return;
 	}
 	snprintf(var, sizeof var, "%sType", a->name);

@@ -47,6 +47,34 @@ $(BUILD)/tests/stubs/check_umig_%: $(BUILD)/tests/stubs/check_umig_%.o $(UMIG_OB
 
 CHECK_BINS += $(UMIG_CHECKS)
 
+# The round-trip suite: tests/stubs/rt.defs compiled by umig, client stubs
+# and demux linked into one binary that runs against a live umachd.
+$(UMIG_GEN)/rt/.stamp: tests/stubs/rt.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -user $(UMIG_GEN)/rt/rtUser.c -server $(UMIG_GEN)/rt/rtServer.c \
+		-header $(UMIG_GEN)/rt/rt.h -sheader $(UMIG_GEN)/rt/rtServer.h $<
+	touch $@
+
+$(addprefix $(UMIG_GEN)/rt/,rtUser.c rtServer.c rt.h rtServer.h): \
+	$(UMIG_GEN)/rt/.stamp ;
+
+$(UMIG_GEN)/rt/%.o: override CFLAGS += -Itests/stubs
+
+STUBS_RT := $(BUILD)/tests/stubs/check_stubs_rt
+
+$(BUILD)/tests/stubs/check_stubs_rt.o: $(UMIG_GEN)/rt/.stamp
+$(BUILD)/tests/stubs/check_stubs_rt.o: override CFLAGS += -I$(UMIG_GEN)/rt \
+	-Itests/stubs -Itests/integration -DUMACH_BUILD_DIR='"$(BUILD)"'
+
+$(STUBS_RT): $(BUILD)/tests/stubs/check_stubs_rt.o $(UMIG_GEN)/rt/rtUser.o \
+		$(UMIG_GEN)/rt/rtServer.o $(BUILD)/tests/integration/harness.o \
+		$(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+
+$(STUBS_RT): | $(BUILD)/umachd $(BUILD)/umach-netnamed
+
+CHECK_BINS += $(STUBS_RT)
+
 # libFuzzer run over lex+parse+check (no cpp), seeded from tests/fuzz/umig_corpus.
 FUZZ_SECONDS ?= 300
 FUZZ_CC      ?= clang
