@@ -35,7 +35,8 @@ $(UMIG_GEN)/%.o: $(UMIG_GEN)/%.c
 
 # Check suites.  They find umig through $UMIG, defaulting to the binary of
 # this build tree, so `make check-asan` tests the ASan build.
-UMIG_CHECKS := $(BUILD)/tests/stubs/check_umig_parse $(BUILD)/tests/stubs/check_umig_corpus
+UMIG_CHECKS := $(BUILD)/tests/stubs/check_umig_parse $(BUILD)/tests/stubs/check_umig_corpus \
+	       $(BUILD)/tests/stubs/check_umig_golden
 UMIG_TEST_DEFS := -DUMIG_PATH=\"$(UMIG)\" -DUMIG_FIXTURES=\"tests/stubs\" -Istubs
 
 $(BUILD)/tests/stubs/%.o: tests/stubs/%.c
@@ -46,6 +47,13 @@ $(BUILD)/tests/stubs/check_umig_%: $(BUILD)/tests/stubs/check_umig_%.o $(UMIG_OB
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 CHECK_BINS += $(UMIG_CHECKS)
+
+# Rewrites tests/stubs/golden after a deliberate change of the generated
+# code (check_umig_golden compares against it).
+.PHONY: umig-golden
+umig-golden: $(UMIG)
+	rm -rf tests/stubs/golden
+	sh tests/stubs/golden.sh $(abspath $(UMIG)) tests/stubs/golden
 
 # The round-trip suite: tests/stubs/rt.defs compiled by umig, client stubs
 # and demux linked into one binary that runs against a live umachd.
