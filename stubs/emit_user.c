@@ -146,7 +146,12 @@ static void copy_out(FILE *f, const struct witem *w)
 
 static void reply_part(FILE *f, const struct wmsg *rep)
 {
-	bool too_large = false;
+	bool too_large = false, strict = false;
+
+	/* Rights in a simple message were never translated by the kernel. */
+	for (size_t i = 1; i < rep->n; i++)
+		strict = strict || rep->v[i].ool ||
+			 (rep->v[i].port && rep->v[i].name_out != EMIT_POLY);
 
 	fputs("\tumig_c.size = Mess.Head.msg_size;\n"
 	      "\tumig_c.pos = sizeof(msg_header_t);\n"
@@ -156,6 +161,8 @@ static void reply_part(FILE *f, const struct wmsg *rep)
 	      "\tmemcpy(&umig_rc, umig_it.data, sizeof umig_rc);\n"
 	      "\tif (umig_rc != KERN_SUCCESS) {\n"
 	      "\t\tumig_destroy(&Mess.Head);\n\t\treturn umig_rc;\n\t}\n", f);
+	if (strict)
+		fputs("\tif (Mess.Head.msg_simple)\n\t\tgoto type_error;\n", f);
 	for (size_t i = 1; i < rep->n; i++) {
 		char var[128], it[128];
 		snprintf(var, sizeof var, "%sCheck", rep->v[i].arg->name);

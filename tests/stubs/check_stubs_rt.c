@@ -581,7 +581,7 @@ START_TEST(test_wrong_arguments_get_mig_bad_arguments_and_rights_freed)
 	ck_assert_int_eq(((death_pill_t *)&m)->RetCode, MIG_BAD_ARGUMENTS);
 	/* fail(p, code) with an extra item: the right in it is freed. */
 	words[0] = new_port();
-	ck_assert_int_eq(raw_rpc(4213, three, words, 3, &m), RPC_SUCCESS);
+	ck_assert_int_eq(raw_rpc(4214, three, words, 3, &m), RPC_SUCCESS);
 	ck_assert_int_eq(((death_pill_t *)&m)->RetCode, MIG_BAD_ARGUMENTS);
 	ck_assert_int_eq(server_names(), before);
 }

@@ -411,6 +411,8 @@ kern_return_t u_describe(
 		umig_destroy(&Mess.Head);
 		return umig_rc;
 	}
+	if (Mess.Head.msg_simple)
+		goto type_error;
 	if (!umig_take(&umig_c, &nameCheck, &umig_it_name))
 		goto type_error;
 	if (umig_it_name.number == 0)

@@ -310,6 +310,8 @@ kern_return_t netname_look_up(
 		umig_destroy(&Mess.Head);
 		return umig_rc;
 	}
+	if (Mess.Head.msg_simple)
+		goto type_error;
 	if (!umig_take(&umig_c, &port_idCheck, &umig_it_port_id))
 		goto type_error;
 	if (!umig_at_end(&umig_c))

@@ -804,6 +804,8 @@ kern_return_t rt_echo_port(
 		umig_destroy(&Mess.Head);
 		return umig_rc;
 	}
+	if (Mess.Head.msg_simple)
+		goto type_error;
 	if (!umig_take(&umig_c, &sameCheck, &umig_it_same))
 		goto type_error;
 	if (!umig_at_end(&umig_c))
@@ -862,6 +864,8 @@ kern_return_t rt_new_port(
 		umig_destroy(&Mess.Head);
 		return umig_rc;
 	}
+	if (Mess.Head.msg_simple)
+		goto type_error;
 	if (!umig_take(&umig_c, &pCheck, &umig_it_p))
 		goto type_error;
 	if (!umig_at_end(&umig_c))
@@ -1601,6 +1605,8 @@ kern_return_t rt_ool_iota(
 		umig_destroy(&Mess.Head);
 		return umig_rc;
 	}
+	if (Mess.Head.msg_simple)
+		goto type_error;
 	if (!umig_take(&umig_c, &dataCheck, &umig_it_data))
 		goto type_error;
 	if (!umig_at_end(&umig_c))
