@@ -240,6 +240,22 @@ kern_return_t srv_give_all(port_t s, port_t r)
 	return port_deallocate(task_self(), r);
 }
 
+kern_return_t srv_scopy(port_t s, char *data, unsigned int dataCnt,
+			boolean_t dataSCopy, int *n)
+{
+	(void)s;
+	*n = (int)dataCnt + (dataSCopy ? 1000 : 0);
+	vm_deallocate(task_self(), (vm_address_t)data, dataCnt);
+	return KERN_SUCCESS;
+}
+
+kern_return_t srv_maybe_dealloc(port_t s, char *data, unsigned int dataCnt)
+{
+	(void)s;
+	vm_deallocate(task_self(), (vm_address_t)data, dataCnt);
+	return KERN_SUCCESS;
+}
+
 /* Misbehaves as the mode says after the demux filled in a reply. */
 static int serve(void *arg)
 {
@@ -528,11 +544,13 @@ struct raw {
 	char pad[64];
 };
 
+static int raw_simple = FALSE;
+
 static int raw_rpc(int id, const unsigned int *names, const int *words,
 		   int n, struct raw *m)
 {
 	memset(m, 0, sizeof *m);
-	m->h.msg_simple = FALSE;
+	m->h.msg_simple = raw_simple;
 	m->h.msg_size = (msg_size_t)(sizeof m->h + n * sizeof m->item[0]);
 	m->h.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
 	m->h.msg_remote_port = rt;
@@ -584,6 +602,15 @@ START_TEST(test_wrong_arguments_get_mig_bad_arguments_and_rights_freed)
 	ck_assert_int_eq(raw_rpc(4214, three, words, 3, &m), RPC_SUCCESS);
 	ck_assert_int_eq(((death_pill_t *)&m)->RetCode, MIG_BAD_ARGUMENTS);
 	ck_assert_int_eq(server_names(), before);
+	/* echo_port(p) in a simple message: the kernel left p untranslated. */
+	raw_simple = TRUE;
+	ck_assert_int_eq(raw_rpc(4208, three, words, 1, &m), RPC_SUCCESS);
+	raw_simple = FALSE;
+	ck_assert_int_eq(((death_pill_t *)&m)->RetCode, MIG_BAD_ARGUMENTS);
+	ck_assert_int_eq(server_names(), before);
+	/* The same request, well formed, succeeds (the test can tell). */
+	ck_assert_int_eq(raw_rpc(4208, three, words, 1, &m), RPC_SUCCESS);
+	ck_assert_int_eq(((death_pill_t *)&m)->RetCode, KERN_SUCCESS);
 }
 END_TEST
 
@@ -658,6 +685,19 @@ START_TEST(test_receive_and_all_rights_travel)
 }
 END_TEST
 
+START_TEST(test_servercopy_and_dealloc_flags_reach_the_message)
+{
+	vm_address_t a;
+	int n = 0;
+
+	ck_assert_int_eq(vm_allocate(task_self(), &a, 4096, TRUE), KERN_SUCCESS);
+	ck_assert_int_eq(rt_scopy(rt, (char *)a, 4096, &n), KERN_SUCCESS);
+	ck_assert_int_eq(n, 1000 + 4096);    // it came out of line
+	ck_assert_int_eq(rt_maybe_dealloc(rt, (char *)a, 4096, TRUE),
+			 SEND_SUCCESS);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("stubs_rt");
@@ -689,6 +729,7 @@ static Suite *suite(void)
 	if (getenv("UMIG_RT_PENDING") != NULL) {
 		tcase_add_test(tc, test_out_of_line_arrays_round_trip);
 		tcase_add_test(tc, test_receive_and_all_rights_travel);
+		tcase_add_test(tc, test_servercopy_and_dealloc_flags_reach_the_message);
 	}
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(err, setup, teardown);

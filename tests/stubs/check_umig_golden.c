@@ -79,6 +79,63 @@ START_TEST(test_every_output_says_it_is_generated)
 }
 END_TEST
 
+/* Whether file (under tmpdir/a) holds text, with runs of blanks and
+ * newlines read as one space. */
+static int has(const char *file, const char *text)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "tr -s ' \\t\\n' '   ' < %s/a/%s | "
+		 "grep -qF '%s'", tmpdir, file, text);
+	return system(cmd) == 0;
+}
+
+START_TEST(test_prototypes_follow_mig_naming)
+{
+	ck_assert_int_eq(generate("a"), 0);
+	/* userprefix; Cnt after a variable array, a pointer when out. */
+	ck_assert(has("rt/user.h", "kern_return_t rt_iota( port_t server, "
+		      "int n, int *values, unsigned int *valuesCnt);"));
+	ck_assert(has("rt/user.h", "kern_return_t rt_keep_ports( port_t "
+		      "server, port_t *ps, unsigned int psCnt, int *n);"));
+	/* Poly after the argument; Dealloc after Cnt (user side only). */
+	ck_assert(has("rt/user.h", "kern_return_t rt_send_poly( port_t "
+		      "server, port_t p, unsigned int pPoly, int *got);"));
+	ck_assert(has("rt/user.h", "kern_return_t rt_maybe_dealloc( port_t "
+		      "server, rt_ool_t data, unsigned int dataCnt, boolean_t "
+		      "dataDealloc);"));
+	/* waittime and msgoption are the caller's; sreplyport and msgseqno
+	 * the server's. */
+	ck_assert(has("rt/user.h", "kern_return_t rt_timed( port_t server, "
+		      "int ms, int opt, int v, int *w);"));
+	ck_assert(has("rt/user.h", "kern_return_t rt_whoami( port_t server, "
+		      "int *same);"));
+	ck_assert(has("rt/Server.h", "kern_return_t srv_whoami( port_t "
+		      "server, port_t reply, int seq, int *same);"));
+	/* serverprefix; SCopy on the server side; C strings have no Cnt;
+	 * translated types. */
+	ck_assert(has("rt/Server.h", "kern_return_t srv_scopy( port_t server, "
+		      "rt_ool_t data, unsigned int dataCnt, boolean_t dataSCopy, "
+		      "int *n);"));
+	ck_assert(has("rt/Server.h", "kern_return_t srv_reverse( port_t "
+		      "server, char *s, int *len, char *rev);"));
+	ck_assert(has("rt/Server.h", "kern_return_t srv_translate( port_t "
+		      "server, rt_obj_t o, rt_obj_t *back);"));
+	/* Out-of-line out: a pointer to the C type, and its count. */
+	ck_assert(has("rt/user.h", "kern_return_t rt_ool_iota( port_t server, "
+		      "int n, rt_ool_t *data, unsigned int *dataCnt);"));
+	/* Guards, the demux, the table and the lookup. */
+	ck_assert(has("rt/user.h", "#ifndef _rt_user_"));
+	ck_assert(has("rt/Server.h", "boolean_t rt_server(msg_header_t "
+		      "*InHeadP, msg_header_t *OutHeadP);"));
+	ck_assert(has("rt/Server.h", "extern mig_routine_t "
+		      "rt_server_routines[27];"));
+	ck_assert(has("calc/Server.h", "static inline mig_routine_t "
+		      "calc_server_routine("));
+	ck_assert(!has("rt/user.h", "srv_"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("umig_golden");
@@ -88,6 +145,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_generated_code_matches_the_goldens);
 	tcase_add_test(tc, test_generating_twice_gives_identical_output);
 	tcase_add_test(tc, test_every_output_says_it_is_generated);
+	tcase_add_test(tc, test_prototypes_follow_mig_naming);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -55,9 +55,11 @@ static inline void umig_put_string(struct umig_cursor *c, const void *type,
 	c->pos += bytes - n;
 }
 
-static inline msg_size_t umig_size(const struct umig_cursor *c)
+/* Ends a message being built: zeroes its tail padding, gives its size. */
+static inline msg_size_t umig_size(struct umig_cursor *c)
 {
-	return (msg_size_t)((c->pos + 7) & ~(size_t)7);
+	umig_pad(c);
+	return (msg_size_t)c->pos;
 }
 
 /* Decodes the next item; 0 if it would run past the message. */
@@ -111,7 +113,7 @@ static inline int umig_take(struct umig_cursor *c, const struct umig_want *w,
 /* The message ends with the last item (plus rule B padding). */
 static inline int umig_at_end(const struct umig_cursor *c)
 {
-	return c->pos <= c->size && umig_size(c) >= c->size;
+	return c->pos <= c->size && ((c->pos + 7) & ~(size_t)7) >= c->size;
 }
 
 /* A program may define this to keep rights it also holds for other

@@ -55,9 +55,11 @@ static inline void umig_put_string(struct umig_cursor *c, const void *type,
 	c->pos += bytes - n;
 }
 
-static inline msg_size_t umig_size(const struct umig_cursor *c)
+/* Ends a message being built: zeroes its tail padding, gives its size. */
+static inline msg_size_t umig_size(struct umig_cursor *c)
 {
-	return (msg_size_t)((c->pos + 7) & ~(size_t)7);
+	umig_pad(c);
+	return (msg_size_t)c->pos;
 }
 
 /* Decodes the next item; 0 if it would run past the message. */
@@ -111,7 +113,7 @@ static inline int umig_take(struct umig_cursor *c, const struct umig_want *w,
 /* The message ends with the last item (plus rule B padding). */
 static inline int umig_at_end(const struct umig_cursor *c)
 {
-	return c->pos <= c->size && umig_size(c) >= c->size;
+	return c->pos <= c->size && ((c->pos + 7) & ~(size_t)7) >= c->size;
 }
 
 /* A program may define this to keep rights it also holds for other
@@ -1413,7 +1415,112 @@ bad_args:
 	OutP->RetCode = MIG_BAD_ARGUMENTS;
 }
 
-mig_routine_t rt_server_routines[25] = {
+/* Routine scopy: request 4225 */
+kern_return_t srv_scopy(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	boolean_t dataSCopy,
+	int *n);
+
+static void _Xscopy(msg_header_t *InHeadP, msg_header_t *OutHeadP)
+{
+	static const struct umig_want dataCheck = { MSG_TYPE_INTEGER_8, 8, 0, UMIG_VAR | UMIG_OOL | UMIG_LONG | 0 };
+	static const msg_type_t nType = {
+		.msg_type_name = MSG_TYPE_INTEGER_32, .msg_type_size = 32,
+		.msg_type_number = 1, .msg_type_inline = TRUE,
+		.msg_type_longform = FALSE, .msg_type_deallocate = FALSE };
+	_Static_assert(sizeof(rt_ool_t) == sizeof(void *), "data: out-of-line data travels as a pointer");
+	_Static_assert(sizeof(int) == 4, "n: C type and message type differ in size");
+	death_pill_t *OutP = (death_pill_t *)(void *)OutHeadP;
+	struct umig_cursor umig_in = { (unsigned char *)InHeadP,
+		InHeadP->msg_size, sizeof(msg_header_t) };
+	struct umig_cursor umig_out = { (unsigned char *)OutHeadP, 56,
+		offsetof(death_pill_t, RetCode) + sizeof(kern_return_t) };
+	kern_return_t umig_rc;
+	struct umig_item umig_it_data;
+	rt_ool_t data;
+	unsigned int dataCnt = 0;
+	int n;
+
+	if (InHeadP->msg_simple)
+		goto bad_args;
+	if (!umig_take(&umig_in, &dataCheck, &umig_it_data))
+		goto bad_args;
+	if (!umig_at_end(&umig_in))
+		goto bad_args;
+	dataCnt = umig_it_data.number / 1;
+	memcpy(&data, umig_it_data.data, sizeof(void *));
+	umig_rc = srv_scopy(InHeadP->msg_local_port,
+		data,
+		dataCnt,
+		umig_it_data.inl ? FALSE : TRUE,
+		&n);
+	if (umig_rc != KERN_SUCCESS) {
+		if (umig_rc != MIG_NO_REPLY)
+			umig_destroy(InHeadP);
+		OutP->RetCode = umig_rc;
+		return;
+	}
+	umig_put(&umig_out, &nType, sizeof nType, &n, 4);
+	OutHeadP->msg_simple = TRUE;
+	OutHeadP->msg_size = umig_size(&umig_out);
+	OutP->RetCode = KERN_SUCCESS;
+	return;
+
+bad_args:
+	umig_destroy(InHeadP);
+	OutP->RetCode = MIG_BAD_ARGUMENTS;
+}
+
+/* SimpleRoutine maybe_dealloc: request 4226 */
+kern_return_t srv_maybe_dealloc(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt);
+
+static void _Xmaybe_dealloc(msg_header_t *InHeadP, msg_header_t *OutHeadP)
+{
+	static const struct umig_want dataCheck = { MSG_TYPE_INTEGER_8, 8, 0, UMIG_VAR | UMIG_OOL | UMIG_LONG | 0 };
+	_Static_assert(sizeof(rt_ool_t) == sizeof(void *), "data: out-of-line data travels as a pointer");
+	death_pill_t *OutP = (death_pill_t *)(void *)OutHeadP;
+	struct umig_cursor umig_in = { (unsigned char *)InHeadP,
+		InHeadP->msg_size, sizeof(msg_header_t) };
+	struct umig_cursor umig_out = { (unsigned char *)OutHeadP, 40,
+		offsetof(death_pill_t, RetCode) + sizeof(kern_return_t) };
+	kern_return_t umig_rc;
+	struct umig_item umig_it_data;
+	rt_ool_t data;
+	unsigned int dataCnt = 0;
+
+	if (InHeadP->msg_simple)
+		goto bad_args;
+	if (!umig_take(&umig_in, &dataCheck, &umig_it_data))
+		goto bad_args;
+	if (!umig_at_end(&umig_in))
+		goto bad_args;
+	dataCnt = umig_it_data.number / 1;
+	memcpy(&data, umig_it_data.data, sizeof(void *));
+	umig_rc = srv_maybe_dealloc(InHeadP->msg_local_port,
+		data,
+		dataCnt);
+	if (umig_rc != KERN_SUCCESS) {
+		if (umig_rc != MIG_NO_REPLY)
+			umig_destroy(InHeadP);
+		OutP->RetCode = umig_rc;
+		return;
+	}
+	OutHeadP->msg_simple = TRUE;
+	OutHeadP->msg_size = umig_size(&umig_out);
+	OutP->RetCode = KERN_SUCCESS;
+	return;
+
+bad_args:
+	umig_destroy(InHeadP);
+	OutP->RetCode = MIG_BAD_ARGUMENTS;
+}
+
+mig_routine_t rt_server_routines[27] = {
 	_Xadd,
 	_Xnegate16,
 	_Xupcase,
@@ -1439,6 +1546,8 @@ mig_routine_t rt_server_routines[25] = {
 	_Xool_iota,
 	_Xgive_receive,
 	_Xgive_all,
+	_Xscopy,
+	_Xmaybe_dealloc,
 };
 
 /*
@@ -1463,7 +1572,7 @@ boolean_t rt_server(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 	OutHeadP->msg_remote_port = InHeadP->msg_remote_port;
 	OutHeadP->msg_id = (int)((unsigned int)InHeadP->msg_id + 100u);
 	OutP->RetCodeType = RetCodeType;
-	if (id >= 25u || rt_server_routines[id] == 0) {
+	if (id >= 27u || rt_server_routines[id] == 0) {
 		umig_destroy(InHeadP);
 		OutP->RetCode = MIG_BAD_ID;
 		return FALSE;

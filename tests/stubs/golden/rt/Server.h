@@ -155,7 +155,21 @@ kern_return_t srv_give_all(
 	port_t server,
 	port_t r);
 
-extern mig_routine_t rt_server_routines[25];
+/* Routine scopy: id 4225 */
+kern_return_t srv_scopy(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	boolean_t dataSCopy,
+	int *n);
+
+/* SimpleRoutine maybe_dealloc: id 4226 */
+kern_return_t srv_maybe_dealloc(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt);
+
+extern mig_routine_t rt_server_routines[27];
 boolean_t rt_server(msg_header_t *InHeadP, msg_header_t *OutHeadP);
 
 /* The handler of a request of this subsystem, or 0. */
@@ -163,7 +177,7 @@ static inline mig_routine_t rt_server_routine(const msg_header_t *InHeadP)
 {
 	int id = InHeadP->msg_id - 4200;
 
-	if (id < 0 || id >= 25)
+	if (id < 0 || id >= 27)
 		return 0;
 	return rt_server_routines[id];
 }

@@ -55,9 +55,11 @@ static inline void umig_put_string(struct umig_cursor *c, const void *type,
 	c->pos += bytes - n;
 }
 
-static inline msg_size_t umig_size(const struct umig_cursor *c)
+/* Ends a message being built: zeroes its tail padding, gives its size. */
+static inline msg_size_t umig_size(struct umig_cursor *c)
 {
-	return (msg_size_t)((c->pos + 7) & ~(size_t)7);
+	umig_pad(c);
+	return (msg_size_t)c->pos;
 }
 
 /* Decodes the next item; 0 if it would run past the message. */
@@ -111,7 +113,7 @@ static inline int umig_take(struct umig_cursor *c, const struct umig_want *w,
 /* The message ends with the last item (plus rule B padding). */
 static inline int umig_at_end(const struct umig_cursor *c)
 {
-	return c->pos <= c->size && umig_size(c) >= c->size;
+	return c->pos <= c->size && ((c->pos + 7) & ~(size_t)7) >= c->size;
 }
 
 /* A program may define this to keep rights it also holds for other
@@ -1734,4 +1736,113 @@ kern_return_t rt_give_all(
 type_error:
 	umig_destroy(&Mess.Head);
 	return MIG_TYPE_ERROR;
+}
+
+/* Routine scopy: request 4225, reply 4325 */
+kern_return_t rt_scopy(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	int *n)
+{
+	static const msg_type_long_t dataType = {
+		.msg_type_header = { .msg_type_inline = FALSE,
+			.msg_type_longform = TRUE, .msg_type_deallocate = FALSE },
+		.msg_type_long_name = MSG_TYPE_INTEGER_8, .msg_type_long_size = 8,
+		.msg_type_long_number = 0 };
+	static const struct umig_want RetCodeCheck = { MSG_TYPE_INTEGER_32, 32, 1, 0 };
+	static const struct umig_want nCheck = { MSG_TYPE_INTEGER_32, 32, 1, 0 };
+	_Static_assert(sizeof(rt_ool_t) == sizeof(void *), "data: out-of-line data travels as a pointer");
+	_Static_assert(sizeof(int) == 4, "n: C type and message type differ in size");
+	union {
+		msg_header_t Head;
+		death_pill_t Pill;
+		unsigned char Buf[56];
+	} Mess;
+	struct umig_cursor umig_c = { Mess.Buf, sizeof Mess, sizeof(msg_header_t) };
+	struct umig_item umig_it;
+	msg_return_t umig_mr;
+	kern_return_t umig_rc;
+	struct umig_item umig_it_n;
+
+	{
+		msg_type_long_t umig_t = dataType;
+
+		umig_t.msg_type_long_number = dataCnt * 1;
+		umig_put(&umig_c, &umig_t, sizeof umig_t, &data, sizeof(void *));
+	}
+	Mess.Head.msg_unused = 0;
+	Mess.Head.msg_simple = FALSE;
+	Mess.Head.msg_size = umig_size(&umig_c);
+	Mess.Head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
+	Mess.Head.msg_remote_port = server;
+	Mess.Head.msg_local_port = mig_get_reply_port();
+	Mess.Head.msg_id = 4225;
+	umig_mr = msg_rpc(&Mess.Head, MSG_OPTION_NONE, sizeof Mess, 0, 0);
+	if (umig_mr != RPC_SUCCESS) {
+		if (umig_mr == RCV_INVALID_PORT)
+			mig_dealloc_reply_port();
+		return umig_mr;
+	}
+	if (Mess.Head.msg_id != 4325) {
+		umig_destroy(&Mess.Head);
+		return MIG_REPLY_MISMATCH;
+	}
+	umig_c.size = Mess.Head.msg_size;
+	umig_c.pos = sizeof(msg_header_t);
+	if (umig_c.size > sizeof Mess ||
+	    !umig_take(&umig_c, &RetCodeCheck, &umig_it))
+		goto type_error;
+	memcpy(&umig_rc, umig_it.data, sizeof umig_rc);
+	if (umig_rc != KERN_SUCCESS) {
+		umig_destroy(&Mess.Head);
+		return umig_rc;
+	}
+	if (!umig_take(&umig_c, &nCheck, &umig_it_n))
+		goto type_error;
+	if (!umig_at_end(&umig_c))
+		goto type_error;
+	memcpy(n, umig_it_n.data, 4);
+	return KERN_SUCCESS;
+
+type_error:
+	umig_destroy(&Mess.Head);
+	return MIG_TYPE_ERROR;
+}
+
+/* SimpleRoutine maybe_dealloc: request 4226, reply 4326 */
+kern_return_t rt_maybe_dealloc(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	boolean_t dataDealloc)
+{
+	static const msg_type_long_t dataType = {
+		.msg_type_header = { .msg_type_inline = FALSE,
+			.msg_type_longform = TRUE, .msg_type_deallocate = FALSE },
+		.msg_type_long_name = MSG_TYPE_INTEGER_8, .msg_type_long_size = 8,
+		.msg_type_long_number = 0 };
+	_Static_assert(sizeof(rt_ool_t) == sizeof(void *), "data: out-of-line data travels as a pointer");
+	union {
+		msg_header_t Head;
+		death_pill_t Pill;
+		unsigned char Buf[48];
+	} Mess;
+	struct umig_cursor umig_c = { Mess.Buf, sizeof Mess, sizeof(msg_header_t) };
+
+	{
+		msg_type_long_t umig_t = dataType;
+
+		umig_t.msg_type_long_number = dataCnt * 1;
+		umig_t.msg_type_header.msg_type_deallocate = dataDealloc ? 1 : 0;
+		umig_put(&umig_c, &umig_t, sizeof umig_t, &data, sizeof(void *));
+	}
+	Mess.Head.msg_unused = 0;
+	Mess.Head.msg_simple = FALSE;
+	Mess.Head.msg_size = umig_size(&umig_c);
+	Mess.Head.msg_type = MSG_TYPE_NORMAL;
+	Mess.Head.msg_remote_port = server;
+	Mess.Head.msg_local_port = PORT_NULL;
+	Mess.Head.msg_id = 4226;
+	return msg_send(&Mess.Head, MSG_OPTION_NONE, 0);
 }

@@ -151,4 +151,18 @@ kern_return_t rt_give_all(
 	port_t server,
 	port_t r);
 
+/* Routine scopy: id 4225 */
+kern_return_t rt_scopy(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	int *n);
+
+/* SimpleRoutine maybe_dealloc: id 4226 */
+kern_return_t rt_maybe_dealloc(
+	port_t server,
+	rt_ool_t data,
+	unsigned int dataCnt,
+	boolean_t dataDealloc);
+
 #endif /* _rt_user_ */
