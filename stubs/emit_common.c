@@ -80,11 +80,13 @@ const struct umig_arg *emit_find(const struct umig_routine *r,
 	return NULL;
 }
 
+/* Arrays (even of one element) and strings are used through pointers;
+ * scalars, ports and structs are values. */
 enum emit_shape emit_shape_of(const struct umig_type *t)
 {
 	if (t->is_ool || t->indefinite)
 		return SHAPE_OOL;
-	if (t->is_string || (t->number != 1 && !t->is_struct) || t->variable)
+	if (t->is_string || t->variable || root_of(t)->kind == UMIG_T_ARRAY)
 		return SHAPE_ARRAY;
 	return SHAPE_VALUE;
 }

@@ -36,7 +36,7 @@ $(UMIG_GEN)/%.o: $(UMIG_GEN)/%.c
 # Check suites.  They find umig through $UMIG, defaulting to the binary of
 # this build tree, so `make check-asan` tests the ASan build.
 UMIG_CHECKS := $(BUILD)/tests/stubs/check_umig_parse $(BUILD)/tests/stubs/check_umig_corpus \
-	       $(BUILD)/tests/stubs/check_umig_golden
+	       $(BUILD)/tests/stubs/check_umig_golden $(BUILD)/tests/stubs/check_umig_emit
 UMIG_TEST_DEFS := -DUMIG_PATH=\"$(UMIG)\" -DUMIG_FIXTURES=\"tests/stubs\" -Istubs
 
 $(BUILD)/tests/stubs/%.o: tests/stubs/%.c
