@@ -240,6 +240,16 @@ kern_return_t srv_give_all(port_t s, port_t r)
 	return port_deallocate(task_self(), r);
 }
 
+kern_return_t srv_give_ownership(port_t s, port_t r)
+{
+	port_type_t type;
+
+	(void)s;
+	return port_type(task_self(), r, &type) == KERN_SUCCESS &&
+	       (type == PORT_TYPE_OWN || type == PORT_TYPE_RECEIVE_OWN) ?
+	       KERN_SUCCESS : KERN_FAILURE;
+}
+
 kern_return_t srv_scopy(port_t s, char *data, unsigned int dataCnt,
 			boolean_t dataSCopy, int *n)
 {
@@ -672,7 +682,7 @@ START_TEST(test_out_of_line_arrays_round_trip)
 }
 END_TEST
 
-START_TEST(test_receive_and_all_rights_travel)
+START_TEST(test_receive_ownership_and_all_rights_travel)
 {
 	port_t r = new_port(), a = new_port();
 	port_type_t type;
@@ -682,6 +692,8 @@ START_TEST(test_receive_and_all_rights_travel)
 			 type == PORT_TYPE_RECEIVE, 1);
 	ck_assert_int_eq(rt_give_all(rt, a), KERN_SUCCESS);
 	ck_assert_int_ne(port_type(task_self(), a, &type), KERN_SUCCESS);
+	/* The server checks that it holds ownership of what it got. */
+	ck_assert_int_eq(rt_give_ownership(rt, new_port()), KERN_SUCCESS);
 }
 END_TEST
 
@@ -728,7 +740,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_intran_outtran_destructor_translate_on_the_server);
 	if (getenv("UMIG_RT_PENDING") != NULL) {
 		tcase_add_test(tc, test_out_of_line_arrays_round_trip);
-		tcase_add_test(tc, test_receive_and_all_rights_travel);
+		tcase_add_test(tc, test_receive_ownership_and_all_rights_travel);
 		tcase_add_test(tc, test_servercopy_and_dealloc_flags_reach_the_message);
 	}
 	suite_add_tcase(s, tc);

@@ -207,6 +207,18 @@ START_TEST(test_emit_refuses_functions_and_payloads_with_positions)
 }
 END_TEST
 
+START_TEST(test_emit_cusertype_and_cservertype_pick_each_sides_c_type)
+{
+	const char *src = HEAD "type x_t = MSG_TYPE_INTEGER_32 cusertype: u_t "
+			  "cservertype: s_t; routine r(p : port_t; a : x_t);";
+
+	ck_assert(emit(emit_header, src));
+	ck_assert(has("kern_return_t r( port_t p, u_t a);"));
+	ck_assert(emit(emit_sheader, src));
+	ck_assert(has("kern_return_t r( port_t p, s_t a);"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("umig_emit");
@@ -224,6 +236,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_emit_server_table_has_zero_for_skips_and_serverdemux_names);
 	tcase_add_test(tc, test_emit_server_frees_the_request_unless_the_routine_succeeded);
 	tcase_add_test(tc, test_emit_refuses_functions_and_payloads_with_positions);
+	tcase_add_test(tc, test_emit_cusertype_and_cservertype_pick_each_sides_c_type);
 	suite_add_tcase(s, tc);
 	return s;
 }

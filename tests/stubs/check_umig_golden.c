@@ -129,7 +129,7 @@ START_TEST(test_prototypes_follow_mig_naming)
 	ck_assert(has("rt/Server.h", "boolean_t rt_server(msg_header_t "
 		      "*InHeadP, msg_header_t *OutHeadP);"));
 	ck_assert(has("rt/Server.h", "extern mig_routine_t "
-		      "rt_server_routines[27];"));
+		      "rt_server_routines[28];"));
 	ck_assert(has("calc/Server.h", "static inline mig_routine_t "
 		      "calc_server_routine("));
 	ck_assert(!has("rt/user.h", "srv_"));

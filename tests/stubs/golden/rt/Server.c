@@ -1520,7 +1520,50 @@ bad_args:
 	OutP->RetCode = MIG_BAD_ARGUMENTS;
 }
 
-mig_routine_t rt_server_routines[27] = {
+/* Routine give_ownership: request 4227 */
+kern_return_t srv_give_ownership(
+	port_t server,
+	port_t r);
+
+static void _Xgive_ownership(msg_header_t *InHeadP, msg_header_t *OutHeadP)
+{
+	static const struct umig_want rCheck = { MSG_TYPE_PORT_OWNERSHIP, 32, 1, 0 };
+	_Static_assert(sizeof(port_t) == 4, "r: C type and message type differ in size");
+	death_pill_t *OutP = (death_pill_t *)(void *)OutHeadP;
+	struct umig_cursor umig_in = { (unsigned char *)InHeadP,
+		InHeadP->msg_size, sizeof(msg_header_t) };
+	struct umig_cursor umig_out = { (unsigned char *)OutHeadP, 40,
+		offsetof(death_pill_t, RetCode) + sizeof(kern_return_t) };
+	kern_return_t umig_rc;
+	struct umig_item umig_it_r;
+	port_t r;
+
+	if (InHeadP->msg_simple)
+		goto bad_args;
+	if (!umig_take(&umig_in, &rCheck, &umig_it_r))
+		goto bad_args;
+	if (!umig_at_end(&umig_in))
+		goto bad_args;
+	memcpy(&r, umig_it_r.data, sizeof r);
+	umig_rc = srv_give_ownership(InHeadP->msg_local_port,
+		r);
+	if (umig_rc != KERN_SUCCESS) {
+		if (umig_rc != MIG_NO_REPLY)
+			umig_destroy(InHeadP);
+		OutP->RetCode = umig_rc;
+		return;
+	}
+	OutHeadP->msg_simple = TRUE;
+	OutHeadP->msg_size = umig_size(&umig_out);
+	OutP->RetCode = KERN_SUCCESS;
+	return;
+
+bad_args:
+	umig_destroy(InHeadP);
+	OutP->RetCode = MIG_BAD_ARGUMENTS;
+}
+
+mig_routine_t rt_server_routines[28] = {
 	_Xadd,
 	_Xnegate16,
 	_Xupcase,
@@ -1548,6 +1591,7 @@ mig_routine_t rt_server_routines[27] = {
 	_Xgive_all,
 	_Xscopy,
 	_Xmaybe_dealloc,
+	_Xgive_ownership,
 };
 
 /*
@@ -1572,7 +1616,7 @@ boolean_t rt_server(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 	OutHeadP->msg_remote_port = InHeadP->msg_remote_port;
 	OutHeadP->msg_id = (int)((unsigned int)InHeadP->msg_id + 100u);
 	OutP->RetCodeType = RetCodeType;
-	if (id >= 27u || rt_server_routines[id] == 0) {
+	if (id >= 28u || rt_server_routines[id] == 0) {
 		umig_destroy(InHeadP);
 		OutP->RetCode = MIG_BAD_ID;
 		return FALSE;

@@ -169,7 +169,12 @@ kern_return_t srv_maybe_dealloc(
 	rt_ool_t data,
 	unsigned int dataCnt);
 
-extern mig_routine_t rt_server_routines[27];
+/* Routine give_ownership: id 4227 */
+kern_return_t srv_give_ownership(
+	port_t server,
+	port_t r);
+
+extern mig_routine_t rt_server_routines[28];
 boolean_t rt_server(msg_header_t *InHeadP, msg_header_t *OutHeadP);
 
 /* The handler of a request of this subsystem, or 0. */
@@ -177,7 +182,7 @@ static inline mig_routine_t rt_server_routine(const msg_header_t *InHeadP)
 {
 	int id = InHeadP->msg_id - 4200;
 
-	if (id < 0 || id >= 27)
+	if (id < 0 || id >= 28)
 		return 0;
 	return rt_server_routines[id];
 }

@@ -1846,3 +1846,61 @@ kern_return_t rt_maybe_dealloc(
 	Mess.Head.msg_id = 4226;
 	return msg_send(&Mess.Head, MSG_OPTION_NONE, 0);
 }
+
+/* Routine give_ownership: request 4227, reply 4327 */
+kern_return_t rt_give_ownership(
+	port_t server,
+	port_t r)
+{
+	static const msg_type_t rType = {
+		.msg_type_name = MSG_TYPE_PORT_OWNERSHIP, .msg_type_size = 32,
+		.msg_type_number = 1, .msg_type_inline = TRUE,
+		.msg_type_longform = FALSE, .msg_type_deallocate = FALSE };
+	static const struct umig_want RetCodeCheck = { MSG_TYPE_INTEGER_32, 32, 1, 0 };
+	_Static_assert(sizeof(port_t) == 4, "r: C type and message type differ in size");
+	union {
+		msg_header_t Head;
+		death_pill_t Pill;
+		unsigned char Buf[40];
+	} Mess;
+	struct umig_cursor umig_c = { Mess.Buf, sizeof Mess, sizeof(msg_header_t) };
+	struct umig_item umig_it;
+	msg_return_t umig_mr;
+	kern_return_t umig_rc;
+
+	umig_put(&umig_c, &rType, sizeof rType, &r, 4);
+	Mess.Head.msg_unused = 0;
+	Mess.Head.msg_simple = FALSE;
+	Mess.Head.msg_size = umig_size(&umig_c);
+	Mess.Head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
+	Mess.Head.msg_remote_port = server;
+	Mess.Head.msg_local_port = mig_get_reply_port();
+	Mess.Head.msg_id = 4227;
+	umig_mr = msg_rpc(&Mess.Head, MSG_OPTION_NONE, sizeof Mess, 0, 0);
+	if (umig_mr != RPC_SUCCESS) {
+		if (umig_mr == RCV_INVALID_PORT)
+			mig_dealloc_reply_port();
+		return umig_mr;
+	}
+	if (Mess.Head.msg_id != 4327) {
+		umig_destroy(&Mess.Head);
+		return MIG_REPLY_MISMATCH;
+	}
+	umig_c.size = Mess.Head.msg_size;
+	umig_c.pos = sizeof(msg_header_t);
+	if (umig_c.size > sizeof Mess ||
+	    !umig_take(&umig_c, &RetCodeCheck, &umig_it))
+		goto type_error;
+	memcpy(&umig_rc, umig_it.data, sizeof umig_rc);
+	if (umig_rc != KERN_SUCCESS) {
+		umig_destroy(&Mess.Head);
+		return umig_rc;
+	}
+	if (!umig_at_end(&umig_c))
+		goto type_error;
+	return KERN_SUCCESS;
+
+type_error:
+	umig_destroy(&Mess.Head);
+	return MIG_TYPE_ERROR;
+}

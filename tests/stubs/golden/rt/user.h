@@ -165,4 +165,9 @@ kern_return_t rt_maybe_dealloc(
 	unsigned int dataCnt,
 	boolean_t dataDealloc);
 
+/* Routine give_ownership: id 4227 */
+kern_return_t rt_give_ownership(
+	port_t server,
+	port_t r);
+
 #endif /* _rt_user_ */
