@@ -96,7 +96,10 @@ const char *emit_ctype(const struct umig_arg *a, enum emit_side side)
 	const struct umig_type *t = a->type;
 	const char *c = side == SIDE_USER ? t->c_user : t->c_server;
 
-	if (side == SIDE_SERVER && emit_is_in(a) && t->intran.func != NULL)
+	if (emit_shape_of(t) != SHAPE_VALUE)
+		;                               // arrays are never translated
+	else if (side == SIDE_SERVER && t->intran.func != NULL &&
+		 (emit_is_in(a) || a->kind == UMIG_ARG_REQUESTPORT))
 		c = t->intran.type;
 	else if (side == SIDE_SERVER && a->kind == UMIG_ARG_OUT &&
 		 t->outtran.func != NULL)
@@ -257,6 +260,23 @@ bool emit_items(struct umig_diag *d, const struct umig_routine *r,
 	return true;
 }
 
+/*
+ * Whether t declares intran:/outtran: itself.  An array inherits them
+ * from its element type in the checker; like GNU MIG, the emitters apply
+ * translations to single values only and ignore the inherited ones
+ * (gnumach-dev's KERNEL_SERVER arrays of vm_offset_t).
+ */
+static bool own_translation(const struct umig_type *t)
+{
+	const struct umig_type *r = root_of(t);
+	const struct umig_type *e = r->kind == UMIG_T_ARRAY ? r->elem : NULL;
+
+	if (t->intran.func == NULL && t->outtran.func == NULL)
+		return false;
+	return e == NULL || e->intran.func != t->intran.func ||
+	       e->outtran.func != t->outtran.func;
+}
+
 /* Rejects what the emitters do not generate; the checker allowed it. */
 bool emit_supported(struct umig_diag *d, const struct umig_spec *spec)
 {
@@ -273,8 +293,7 @@ bool emit_supported(struct umig_diag *d, const struct umig_spec *spec)
 				umig_error(d, a->pos, "'%s': intranpayload: is "
 					   "not supported by the code generators",
 					   a->name);
-			if ((t->intran.func || t->outtran.func) &&
-			    emit_shape_of(t) != SHAPE_VALUE)
+			if (own_translation(t) && emit_shape_of(t) != SHAPE_VALUE)
 				umig_error(d, a->pos, "'%s': intran:/outtran: "
 					   "need a single value, not an array",
 					   a->name);

@@ -41,8 +41,18 @@ static void descriptors(FILE *f, const struct wmsg *req, const struct wmsg *rep)
 }
 
 /* The locals that hold what the server routine gets and gives. */
+/* The request port, translated by its type's intran: if it has one. */
+static bool port_translated(const struct umig_routine *r)
+{
+	return r->args->type->intran.func != NULL &&
+	       emit_shape_of(r->args->type) == SHAPE_VALUE;
+}
+
 static void locals(FILE *f, const struct umig_routine *r, const struct wmsg *req)
 {
+	if (port_translated(r))
+		fprintf(f, "\t%s %s;\n", emit_ctype(r->args, SIDE_SERVER),
+			r->args->name);
 	for (size_t i = 0; i < req->n; i++)
 		fprintf(f, "\tstruct umig_item umig_it_%s%s;\n", req->v[i].arg->name,
 			req->v[i].count_only ? "Cnt" : "");
@@ -98,7 +108,7 @@ static void unpack_in(FILE *f, const struct witem *w)
 /* The argument list of the call to the server routine. */
 static void call_args(FILE *f, const struct umig_routine *r)
 {
-	fputs("InHeadP->msg_local_port", f);
+	fputs(port_translated(r) ? r->args->name : "InHeadP->msg_local_port", f);
 	for (const struct umig_arg *a = r->args->next; a != NULL; a = a->next) {
 		enum emit_shape s = emit_shape_of(a->type);
 		bool out = emit_is_out(a);
@@ -159,8 +169,9 @@ static void put_out(FILE *f, const struct witem *w)
 static void destructors(FILE *f, const struct umig_routine *r)
 {
 	for (const struct umig_arg *a = r->args; a != NULL; a = a->next)
-		if (emit_is_in(a) && a->type->destructor.func != NULL &&
-		    a != r->args)
+		if ((emit_is_in(a) || (a == r->args && port_translated(r))) &&
+		    a->type->destructor.func != NULL &&
+		    emit_shape_of(a->type) == SHAPE_VALUE)
 			fprintf(f, "\t%s(%s);\n", a->type->destructor.func, a->name);
 }
 
@@ -231,6 +242,9 @@ static bool emit_x(struct umig_diag *d, const struct umig_spec *spec,
 	fputs("\tif (!umig_at_end(&umig_in))\n\t\tgoto bad_args;\n", f);
 	for (size_t i = 0; i < req.n; i++)
 		unpack_in(f, &req.v[i]);
+	if (port_translated(r))
+		fprintf(f, "\t%s = %s(InHeadP->msg_local_port);\n", r->args->name,
+			r->args->type->intran.func);
 	fprintf(f, "\tumig_rc = %s(", r->server_name);
 	call_args(f, r);
 	fputs(");\n", f);

@@ -219,6 +219,22 @@ START_TEST(test_emit_cusertype_and_cservertype_pick_each_sides_c_type)
 }
 END_TEST
 
+START_TEST(test_emit_request_port_is_translated_and_array_inherits_no_intran)
+{
+	ck_assert(emit(emit_server, "subsystem t 100; type int = "
+		       "MSG_TYPE_INTEGER_32; type task_t = MSG_TYPE_PORT ctype: "
+		       "port_t intran: task_p to_task(port_t) destructor: "
+		       "task_free(task_p); type v_t = MSG_TYPE_INTEGER_32 "
+		       "intran: long from_user(int); type a_t = array[*:4] of "
+		       "v_t; routine r(t : task_t; a : a_t);"));
+	ck_assert(has("kern_return_t r( task_p t, v_t *a, unsigned int aCnt);"));
+	ck_assert(has("t = to_task(InHeadP->msg_local_port);"));
+	ck_assert(has("umig_rc = r(t, (v_t *)(void *)umig_it_a.data, aCnt);"));
+	ck_assert(has("task_free(t);"));
+	ck_assert(!has("from_user"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("umig_emit");
@@ -237,6 +253,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_emit_server_frees_the_request_unless_the_routine_succeeded);
 	tcase_add_test(tc, test_emit_refuses_functions_and_payloads_with_positions);
 	tcase_add_test(tc, test_emit_cusertype_and_cservertype_pick_each_sides_c_type);
+	tcase_add_test(tc, test_emit_request_port_is_translated_and_array_inherits_no_intran);
 	suite_add_tcase(s, tc);
 	return s;
 }
