@@ -66,6 +66,10 @@ static void locals(FILE *f, const struct umig_routine *r, const struct wmsg *req
 				SIDE_SERVER), a->name, (unsigned long long)c_max(&w));
 		else if (w.shape != SHAPE_ARRAY)
 			fprintf(f, "\t%s %s;\n", emit_ctype(a, SIDE_SERVER), a->name);
+		if (emit_is_out(a) && w.shape == SHAPE_VALUE &&
+		    a->type->outtran.func != NULL)
+			fprintf(f, "\t%s %sWire;\n", a->type->outtran.type ?
+				a->type->outtran.type : a->type->c_server, a->name);
 		if (emit_is_poly(a))
 			fprintf(f, "\tunsigned int %sPoly = %u;\n", a->name,
 				w.name_in == EMIT_POLY ? 6 : w.name_in);
@@ -146,9 +150,9 @@ static void put_out(FILE *f, const struct witem *w)
 	emit_bytes(w, bytes, sizeof bytes);
 	snprintf(var, sizeof var, "%sType", a->name);
 	if (w->shape == SHAPE_VALUE && t->outtran.func != NULL) {
-		fprintf(f, "\t{\n\t\t%s v = %s(%s);\n\n", t->outtran.type ?
-			t->outtran.type : t->c_server, t->outtran.func, a->name);
-		snprintf(data, sizeof data, "&v");
+		fprintf(f, "\t%sWire = %s(%s);\n", a->name, t->outtran.func,
+			a->name);
+		snprintf(data, sizeof data, "&%sWire", a->name);
 	} else {
 		snprintf(data, sizeof data, "%s%s", w->shape == SHAPE_ARRAY ?
 			 "" : "&", a->name);
@@ -162,8 +166,6 @@ static void put_out(FILE *f, const struct witem *w)
 		p.poly = poly;
 	}
 	emit_put(f, w, var, &p);
-	if (w->shape == SHAPE_VALUE && t->outtran.func != NULL)
-		fputs("\t}\n", f);
 }
 
 static void destructors(FILE *f, const struct umig_routine *r)

@@ -1077,6 +1077,7 @@ static void _Xtranslate(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 	struct umig_item umig_it_o;
 	rt_obj_t o;
 	rt_obj_t back;
+	int backWire;
 
 	if (!umig_take(&umig_in, &oCheck, &umig_it_o))
 		goto bad_args;
@@ -1098,11 +1099,8 @@ static void _Xtranslate(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 		OutP->RetCode = umig_rc;
 		return;
 	}
-	{
-		int v = rt_obj_out(back);
-
-	umig_put(&umig_out, &backType, sizeof backType, &v, 4);
-	}
+	backWire = rt_obj_out(back);
+	umig_put(&umig_out, &backType, sizeof backType, &backWire, 4);
 	OutHeadP->msg_simple = TRUE;
 	OutHeadP->msg_size = umig_size(&umig_out);
 	OutP->RetCode = KERN_SUCCESS;
