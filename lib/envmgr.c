@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include <umach/env_mgr_msg.h>
-#include <umach/netname_msg.h>
+#include <umach/msg_desc.h>
 #include "internal.h"
 
 /*

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <mach/task_special_ports.h>
-#include <umach/netname_msg.h>
+#include <umach/msg_desc.h>
 #include "internal.h"
 
 #define REG_MAX TASK_PORT_REGISTER_MAX

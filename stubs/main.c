@@ -3,14 +3,16 @@
  * struct umig_options, runs the C preprocessor over the .defs file
  * ($CPP, default "cc -E -x c -undef -ansi", with the -D/-I/-U flags), feeds
  * its output to lex -> parse -> check, and writes the requested outputs only
- * when there were no errors.  Exit status: 0 ok, 1 errors, 2 usage.
- * Code generation (-user/-server/-header/-sheader) is not implemented yet.
+ * when there were no errors.  Each output is written to a temporary file
+ * beside it and renamed into place only when every output succeeded, so a
+ * failed run leaves no file behind.  Exit status: 0 ok, 1 errors, 2 usage.
  */
-#include "umig.h"
+#include "emit.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,7 +39,10 @@ static void usage(FILE *f)
 	      "            [-header file] [-sheader file] [-list file|-] "
 	      "file.defs\n"
 	      "Runs $CPP (default \"" UMIG_DEFAULT_CPP "\") on file.defs and "
-	      "checks it.\n"
+	      "checks it,\n"
+	      "then writes the requested files: -user (client stubs), -server "
+	      "(demux),\n-header (client prototypes), -sheader (server "
+	      "prototypes); all or none.\n"
 	      "-list writes one line per routine: subsystem name index "
 	      "request-id reply-id.\n"
 	      "Exit status: 0 ok, 1 errors in the input, 2 usage error.\n", f);
@@ -189,23 +194,80 @@ static bool run_cpp(const struct umig_options *o, char **buf, size_t *len)
 	return ok;
 }
 
-/* Writes the -list table; false after printing why it could not. */
-static bool write_list(const struct umig_spec *spec, const char *path)
+static bool list_writer(struct umig_diag *d, const struct umig_spec *spec,
+			FILE *f)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	(void)d;
+	return emit_list(spec, f);
+}
+
+typedef bool (*writer_t)(struct umig_diag *, const struct umig_spec *, FILE *);
+
+static const writer_t writers[OUT_COUNT] = {
+	emit_user, emit_server, emit_header, emit_sheader, list_writer,
+};
+
+/* Writes output k into a new temporary file beside its path; its name goes
+ * to tmp (malloc).  False after printing why. */
+static bool write_temp(const struct umig_options *o, int k,
+		       const struct umig_spec *spec, struct umig_diag *d,
+		       char **tmp)
+{
+	const char *path = o->out[k];
+	FILE *f;
+	int fd;
 	bool ok;
 
-	if (f == NULL) {
+	*tmp = malloc(strlen(path) + 16);
+	if (*tmp == NULL)
+		return false;
+	sprintf(*tmp, "%s.umig-XXXXXX", path);
+	fd = mkstemp(*tmp);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "umig: cannot write %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
 		return false;
 	}
-	ok = emit_list(spec, f);
-	if (f != stdout && fclose(f) != 0)
+	fchmod(fd, 0644);
+	ok = writers[k](d, spec, f);
+	if (fclose(f) != 0)
 		ok = false;
-	if (!ok) {
+	if (!ok && d->errors == 0)
 		fprintf(stderr, "umig: cannot write %s: %s\n", path, strerror(errno));
-		if (f != stdout)
-			remove(path);
+	return ok;
+}
+
+/* Writes every requested output, or none: false after printing why. */
+static bool write_outputs(const struct umig_options *o,
+			  const struct umig_spec *spec, struct umig_diag *d)
+{
+	char *tmp[OUT_COUNT] = { 0 };
+	bool ok = true;
+
+	if (o->out[OUT_LIST] != NULL && strcmp(o->out[OUT_LIST], "-") == 0)
+		ok = emit_list(spec, stdout);
+	for (int k = 0; ok && k < OUT_COUNT; k++) {
+		if (o->out[k] == NULL || (k == OUT_LIST &&
+		    strcmp(o->out[k], "-") == 0))
+			continue;
+		ok = write_temp(o, k, spec, d, &tmp[k]);
+	}
+	for (int k = 0; k < OUT_COUNT; k++) {
+		if (tmp[k] == NULL)
+			continue;
+		if (ok && rename(tmp[k], o->out[k]) != 0) {
+			fprintf(stderr, "umig: cannot write %s: %s\n", o->out[k],
+				strerror(errno));
+			ok = false;
+		}
+		if (!ok)
+			unlink(tmp[k]);
+		free(tmp[k]);
 	}
 	return ok;
 }
@@ -232,7 +294,10 @@ static int run(const struct umig_options *o)
 		fprintf(stderr, "umig: %d error%s; no output written\n", diag.errors,
 			diag.errors == 1 ? "" : "s");
 		rc = 1;
-	} else if (o->out[OUT_LIST] != NULL && !write_list(&spec, o->out[OUT_LIST])) {
+	} else if (!write_outputs(o, &spec, &diag)) {
+		if (diag.errors > 0)
+			fprintf(stderr, "umig: %d error%s; no output written\n",
+				diag.errors, diag.errors == 1 ? "" : "s");
 		rc = 1;
 	}
 	umig_arena_fini(&arena);
@@ -250,12 +315,6 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc == 0 && o.help) {
 		usage(stdout);
-	} else if (rc == 0 && (o.out[OUT_USER] || o.out[OUT_SERVER] ||
-			       o.out[OUT_HEADER] || o.out[OUT_SHEADER])) {
-		fputs("umig: code generation is not implemented yet "
-		      "(-user, -server, -header, -sheader); only -list works\n",
-		      stderr);
-		rc = 1;
 	} else if (rc == 0) {
 		rc = run(&o);
 	}

@@ -8,4 +8,8 @@ typedef struct {
 	msg_type_t    RetCodeType;
 	kern_return_t RetCode;
 } death_pill_t;
+
+/* A generated server routine (umig -server): decodes InHeadP, calls the
+ * implementation and fills the reply in OutHeadP. */
+typedef void (*mig_routine_t)(msg_header_t *InHeadP, msg_header_t *OutHeadP);
 #endif

@@ -17,7 +17,7 @@
 
 #include <mach.h>
 #include <umach/env_mgr_msg.h>
-#include <umach/netname_msg.h>
+#include <umach/msg_desc.h>
 
 struct str_var {
 	env_name_t    name;		/* "" = free */

@@ -3,9 +3,10 @@
  * whose port every task finds in name_server_port.  It maps names of up to
  * 79 characters to send rights (tasks/netname/netname.defs).  A name dies
  * with its port: the kernel's NOTIFY_PORT_DELETED on our notify port
- * removes it.  One thread serves requests, another notifications; a mutex
- * guards the table.  Replies never block us: a client whose reply port is
- * full loses its reply.
+ * removes it.  One thread serves requests through netname_server(), the
+ * demux umig generates from netname.defs; another serves notifications;
+ * a mutex guards the table.  Replies never block us: a client whose reply
+ * port is full loses its reply.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 #include <mach.h>
-#include <umach/netname_msg.h>
+#include <servers/netname.h>
+#include "netnameServer.h"
 
 #define NAMES_MAX 4096		/* documented in docs/protocol.md §7 */
 
@@ -62,13 +64,20 @@ static int local_host(const char *host)
 	       strncmp(me, host, sizeof(netname_name_t)) == 0;
 }
 
-static kern_return_t check_in(struct netname_check_in_req *q)
+/*
+ * The server routines of netname.defs, called by the umig-generated demux
+ * netname_server() with the lock held.  MIG's rule: on success a routine
+ * owns the rights the request brought; on failure the demux frees them,
+ * except those umig_keep_right() claims.
+ */
+kern_return_t _netname_check_in(port_t server_port, char *port_name,
+				port_t signature, port_t port_id)
 {
-	q->port_name[sizeof q->port_name - 1] = '\0';
-	if (q->port_id == PORT_NULL)
+	(void)server_port;
+	if (port_id == PORT_NULL)
 		return NETNAME_INVALID_PORT;
-	struct name *n = find(q->port_name);
-	if (n != NULL && n->signature != q->signature)
+	struct name *n = find(port_name);
+	if (n != NULL && n->signature != signature)
 		return NETNAME_NOT_YOURS;
 	for (int i = 0; n == NULL && i < NAMES_MAX; i++)
 		if (names[i].port == PORT_NULL)
@@ -76,108 +85,55 @@ static kern_return_t check_in(struct netname_check_in_req *q)
 	if (n == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	port_t old = n->port;
-	memcpy(n->key, q->port_name, sizeof n->key);
-	n->port = q->port_id;
-	n->signature = q->signature;
-	if (old != q->port_id)
+	memcpy(n->key, port_name, sizeof n->key);
+	n->port = port_id;
+	n->signature = signature;
+	if (old != port_id)
 		release(old);
 	return KERN_SUCCESS;
 }
 
-static kern_return_t look_up(struct netname_look_up_req *q, port_t *out)
+kern_return_t _netname_look_up(port_t server_port, char *host_name,
+			       char *port_name, port_t *port_id)
 {
-	q->host_name[sizeof q->host_name - 1] = '\0';
-	q->port_name[sizeof q->port_name - 1] = '\0';
-	if (!local_host(q->host_name))
+	(void)server_port;
+	if (!local_host(host_name))
 		return NETNAME_NO_SUCH_HOST;	/* TODO(#8): netd */
-	struct name *n = find(q->port_name);
+	struct name *n = find(port_name);
 	if (n == NULL)
 		return NETNAME_NOT_CHECKED_IN;
-	*out = n->port;
+	*port_id = n->port;
 	return KERN_SUCCESS;
 }
 
-static kern_return_t check_out(struct netname_check_out_req *q)
+kern_return_t _netname_check_out(port_t server_port, char *port_name,
+				 port_t signature)
 {
-	q->port_name[sizeof q->port_name - 1] = '\0';
-	struct name *n = find(q->port_name);
+	(void)server_port;
+	struct name *n = find(port_name);
 	if (n == NULL)
 		return NETNAME_NOT_CHECKED_IN;
-	if (n->signature != q->signature)
+	if (n->signature != signature)
 		return NETNAME_NOT_YOURS;
-	port_t p = n->port, sig = n->signature;
+	port_t p = n->port;
 	memset(n, 0, sizeof *n);
 	release(p);
-	release(sig);
+	release(signature);	/* the one we were given is the same name */
 	return KERN_SUCCESS;
 }
 
-union msgs {
-	msg_header_t h;
-	struct netname_check_in_req ci;
-	struct netname_look_up_req lu;
-	struct netname_check_out_req co;
-	struct netname_look_up_reply lur;
-	struct netname_version_reply vr;
-	char raw[MSG_SIZE_MAX];
-};
-
-/* Decode, check as a MIG server would, act; fill the reply in *o. */
-static void serve(union msgs *i, union msgs *o)
+kern_return_t _netname_version(port_t server_port, char *version)
 {
-	kern_return_t r = MIG_BAD_ARGUMENTS;
-	uint32_t size = sizeof(struct netname_rc_reply);
-	port_t given[2] = { PORT_NULL, PORT_NULL };
+	(void)server_port;
+	snprintf(version, sizeof(netname_name_t), "umach netname 1");
+	return KERN_SUCCESS;
+}
 
-	o->lur.RetCodeType = umach_msg_type(MSG_TYPE_INTEGER_32, 32);
-	o->h.msg_simple = TRUE;
-	switch (i->h.msg_id) {
-	case NETNAME_CHECK_IN:
-		given[0] = i->ci.port_id;
-		given[1] = i->ci.signature;
-		if (i->h.msg_size == sizeof i->ci &&
-		    umach_msg_type_long_is(i->ci.port_nameType, MSG_TYPE_STRING, 640) &&
-		    umach_msg_type_is(i->ci.signatureType, MSG_TYPE_PORT, 32) &&
-		    umach_msg_type_is(i->ci.port_idType, MSG_TYPE_PORT, 32))
-			r = check_in(&i->ci);
-		if (r == KERN_SUCCESS)
-			given[0] = given[1] = PORT_NULL;   /* the table owns them */
-		break;
-	case NETNAME_LOOK_UP:
-		if (i->h.msg_size == sizeof i->lu &&
-		    umach_msg_type_long_is(i->lu.host_nameType, MSG_TYPE_STRING, 640) &&
-		    umach_msg_type_long_is(i->lu.port_nameType, MSG_TYPE_STRING, 640))
-			r = look_up(&i->lu, &o->lur.port_id);
-		if (r == KERN_SUCCESS) {
-			o->lur.port_idType = umach_msg_type(MSG_TYPE_PORT, 32);
-			o->h.msg_simple = FALSE;
-			size = sizeof o->lur;
-		}
-		break;
-	case NETNAME_CHECK_OUT:
-		given[1] = i->co.signature;
-		if (i->h.msg_size == sizeof i->co &&
-		    umach_msg_type_long_is(i->co.port_nameType, MSG_TYPE_STRING, 640) &&
-		    umach_msg_type_is(i->co.signatureType, MSG_TYPE_PORT, 32))
-			r = check_out(&i->co);
-		break;
-	case NETNAME_VERSION:
-		r = i->h.msg_size == sizeof(msg_header_t) ? KERN_SUCCESS : r;
-		if (r == KERN_SUCCESS) {
-			o->vr.versionType = umach_msg_type_long(MSG_TYPE_STRING, 640);
-			snprintf(o->vr.version, sizeof o->vr.version,
-				 "umach netname 1");
-			size = sizeof o->vr;
-		}
-		break;
-	default:
-		r = MIG_BAD_ID;
-	}
-	/* MIG's rule: rights in a failed request are the runtime's to free. */
-	release(given[0]);
-	release(given[1]);
-	o->lur.RetCode = r;
-	o->h.msg_size = size;
+/* Rights the table still needs survive a failed request (Mach 2.5 keeps
+ * one right per name, so the request's right is the table's). */
+int umig_keep_right(port_t name)
+{
+	return name == service || name == task_notify() || in_use(name);
 }
 
 static void *notifications(void *arg)
@@ -200,6 +156,13 @@ static void *notifications(void *arg)
 	}
 }
 
+/* The receive and reply buffers: 8-byte aligned, as the demux needs. */
+union msg_buf {
+	msg_header_t h;
+	death_pill_t pill;
+	char raw[MSG_SIZE_MAX];
+};
+
 /*
  * Drop every name whose port has died: its NOTIFY_PORT_DELETED may still
  * be on its way, but the kernel has already taken the name away.
@@ -214,39 +177,35 @@ static void purge_dead(void)
 			memset(&names[i], 0, sizeof names[i]);
 }
 
-/* Serve request *in and send the reply, if it has a reply port. */
-static void answer(union msgs *in, union msgs *out)
+/*
+ * Serve request *in and send the reply, if it has a reply port.  A
+ * look_up reply fails SEND_INVALID_PORT if the named port died just now:
+ * forget the dead names and answer again, so that the client gets
+ * NETNAME_NOT_CHECKED_IN rather than no reply.
+ */
+static void answer(union msg_buf *in, union msg_buf *out)
 {
-	port_t reply = in->h.msg_remote_port;
-	int id = in->h.msg_id;
-
 	for (int tries = 0; tries < 2; tries++) {
-		memset(&out->h, 0, sizeof out->h);
 		pthread_mutex_lock(&lock);
-		serve(in, out);
+		if (tries > 0)
+			purge_dead();
+		netname_server(&in->h, &out->h);
 		pthread_mutex_unlock(&lock);
-		out->h.msg_type = MSG_TYPE_NORMAL;
-		out->h.msg_remote_port = reply;
-		out->h.msg_id = id + 100;
-		if (reply == PORT_NULL)
+		if (out->pill.RetCode == MIG_NO_REPLY ||
+		    out->h.msg_remote_port == PORT_NULL)
 			return;
-		/* A look_up reply fails SEND_INVALID_PORT if the named port
-		 * died just now: forget the name and answer again, so that the
-		 * client gets NETNAME_NOT_CHECKED_IN rather than no reply. */
 		if (msg_send(&out->h, SEND_TIMEOUT, 0) != SEND_INVALID_PORT ||
 		    out->h.msg_simple)
 			return;
-		pthread_mutex_lock(&lock);
-		purge_dead();
-		pthread_mutex_unlock(&lock);
 	}
 }
 
 int main(void)
 {
-	static union msgs in, out;
+	static union msg_buf in, out;
 	pthread_t t;
 
+	_Static_assert(sizeof out >= netname_REPLY_SIZE_MAX, "reply buffer");
 	if (mach_init() != KERN_SUCCESS || name_server_port == PORT_NULL) {
 		fprintf(stderr, "umach-netnamed: must be started by umachd\n");
 		return 1;

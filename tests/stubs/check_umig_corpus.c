@@ -193,16 +193,47 @@ START_TEST(test_cli_errors_in_included_file_name_that_file)
 }
 END_TEST
 
-START_TEST(test_cli_code_generation_is_refused_without_output)
+START_TEST(test_cli_an_unsupported_construct_writes_none_of_the_outputs)
 {
-	char args[512], out[128];
+	char args[768], u[128], h[128], l[128];
 
-	snprintf(out, sizeof(out), "%s/u.c", tmpdir);
-	snprintf(args, sizeof(args), "-user %s " FIX "/calc.defs", out);
+	snprintf(u, sizeof(u), "%s/u.c", tmpdir);
+	snprintf(h, sizeof(h), "%s/u.h", tmpdir);
+	snprintf(l, sizeof(l), "%s/u.list", tmpdir);
+	snprintf(args, sizeof(args), "-list %s -header %s -user %s "
+		 FIX "/unsupported.defs", l, h, u);
 	ck_assert_int_eq(umig(args), 1);
-	ck_assert(!exists(out));
-	assert_stderr_has("umig: code generation is not implemented yet");
-	ck_assert_int_eq(umig("-header h.h -sheader s.h -server s.c " FIX "/calc.defs"), 1);
+	ck_assert(!exists(u));
+	ck_assert(!exists(h));
+	ck_assert(!exists(l));
+	assert_stderr_has(FIX "/unsupported.defs:9:28: error: 'o': "
+			  "intranpayload: is not supported");
+	assert_stderr_has("no output written");
+	/* No temporary file is left behind either. */
+	snprintf(args, sizeof(args), "ls %s | grep -c umig- >/dev/null", tmpdir);
+	ck_assert_int_ne(system(args), 0);
+}
+END_TEST
+
+START_TEST(test_cli_writes_all_four_outputs)
+{
+	char args[768], d[128];
+
+	snprintf(d, sizeof(d), "%s/g", tmpdir);
+	snprintf(args, sizeof(args), "mkdir -p %s", d);
+	ck_assert_int_eq(system(args), 0);
+	snprintf(args, sizeof(args), "-I " FIX " -DCALC_EXTRA -user %s/U.c "
+		 "-server %s/S.c -header %s/c.h -sheader %s/S.h " FIX
+		 "/calc.defs", d, d, d, d);
+	ck_assert_int_eq(umig(args), 0);
+	snprintf(args, sizeof(args), "%s/U.c", d);
+	ck_assert(exists(args));
+	snprintf(args, sizeof(args), "%s/S.c", d);
+	ck_assert(exists(args));
+	snprintf(args, sizeof(args), "%s/c.h", d);
+	ck_assert(exists(args));
+	snprintf(args, sizeof(args), "%s/S.h", d);
+	ck_assert(exists(args));
 }
 END_TEST
 
@@ -324,9 +355,14 @@ START_TEST(test_corpus_list_ids_match_gnu_mig)
 		 "'%s' '%s/%s' 2>/dev/null", tmpdir, mig_path, cfg, inc_dir,
 		 mig_out, inc_dir, file);
 	ck_assert_msg(system(cmd) == 0, "GNU MIG failed on %s %s", file, cfg);
-	snprintf(cmd, sizeof(cmd), "-D__x86_64__ %s -I'%s' -list '%s' '%s/%s'",
-		 cfg, inc_dir, umig_out, inc_dir, file);
+	/* The code emitters run too: every subsystem gets its four files. */
+	snprintf(cmd, sizeof(cmd), "-D__x86_64__ %s -I'%s' -list '%s' -user "
+		 "%s/U.c -server %s/S.c -header %s/u.h -sheader %s/S.h '%s/%s'",
+		 cfg, inc_dir, umig_out, tmpdir, tmpdir, tmpdir, tmpdir, inc_dir,
+		 file);
 	ck_assert_msg(umig(cmd) == 0, "umig failed on %s %s", file, cfg);
+	snprintf(cmd, sizeof(cmd), "%s/S.h", tmpdir);
+	ck_assert(exists(cmd));
 	want = mig_list_as_umig(mig_out);
 	got = slurp(umig_out);
 	ck_assert_ptr_nonnull(got);
@@ -365,7 +401,8 @@ static Suite *umig_corpus_suite(void)
 	tcase_add_test(cli, test_cli_errors_exit_1_and_write_no_output);
 	tcase_add_test(cli, test_cli_syntax_errors_are_all_reported);
 	tcase_add_test(cli, test_cli_errors_in_included_file_name_that_file);
-	tcase_add_test(cli, test_cli_code_generation_is_refused_without_output);
+	tcase_add_test(cli, test_cli_an_unsupported_construct_writes_none_of_the_outputs);
+	tcase_add_test(cli, test_cli_writes_all_four_outputs);
 	tcase_add_test(cli, test_cli_help_exits_0_and_usage_errors_exit_2);
 	tcase_add_test(cli, test_cli_missing_input_or_failing_cpp_exits_1);
 	tcase_add_test(cli, test_cli_cpp_environment_variable_overrides_the_command);
