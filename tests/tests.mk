@@ -21,3 +21,6 @@ $(INTEGRATION_BINS): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach \
 	$(BUILD)/umach-cc $(BUILD)/examples/demo
 
 CHECK_BINS += $(INTEGRATION_BINS)
+
+# Fuzz harnesses (T4) and the stress tier (make check-stress).
+-include tests/fuzz/fuzz.mk
