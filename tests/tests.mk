@@ -24,3 +24,4 @@ CHECK_BINS += $(INTEGRATION_BINS)
 
 # Fuzz harnesses (T4) and the stress tier (make check-stress).
 -include tests/fuzz/fuzz.mk
+-include tests/stress/stress.mk
