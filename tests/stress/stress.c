@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <umach/abi.h>
+#include <mach/kern_return.h>
 #include "stress.h"
 
 uint64_t st_now_us(void)
@@ -271,4 +273,45 @@ uint32_t st_rand(uint32_t n)
 	s ^= s >> 7;
 	s ^= s << 17;
 	return n ? (uint32_t)(s % n) : 0;
+}
+
+int st_raw_attach(const char *sock, struct umach_welcome *wl, int fds[2])
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct umach_hello h = { .magic = UMACH_ABI_MAGIC,
+				 .version = UMACH_ABI_VERSION };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = wl, .iov_len = sizeof *wl };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	snprintf(h.name, sizeof h.name, "stress-raw");
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    send(s, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h ||
+	    recvmsg(s, &mh, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof *wl ||
+	    wl->status != KERN_SUCCESS || CMSG_FIRSTHDR(&mh) == NULL) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&mh)), 2 * sizeof(int));
+	return s;
+}
+
+long st_rss_kb(pid_t pid)
+{
+	char p[64], line[256];
+	long kb = -1;
+
+	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }

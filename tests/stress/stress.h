@@ -32,6 +32,15 @@ int st_kernel_stop(struct st_kernel *k);
 int st_kernel_alive(const struct st_kernel *k);
 int st_can_connect(const char *sock);
 
+/* Attach by hand (protocol.md §1) to the kernel at sock, as a hostile
+ * task would: returns the task's socket with *wl filled and the channel
+ * memfd and doorbell eventfd in fds[0] and fds[1] (caller closes all
+ * three), or -1 if the kernel refused or could not be reached. */
+struct umach_welcome;
+int st_raw_attach(const char *sock, struct umach_welcome *wl, int fds[2]);
+/* Resident set of pid in KiB, from /proc/pid/status; -1 if unreadable. */
+long st_rss_kb(pid_t pid);
+
 /* Open fds and memfd mapping lines of pid, from /proc; -1 if unreadable. */
 int st_fds(pid_t pid);
 int st_memfd_maps(pid_t pid);

@@ -493,7 +493,8 @@ int main(void)
 	       "timed out %lu stale %lu bad %lu; names checked in %lu; "
 	       "respawn failures %u\n",
 	       ok ? "PASS" : "FAIL", f.trials, secs, nw, f.kernel_dead, kexit,
-	       f.fd_mismatch, f.owed, f.delivered, f.final_delivered, f.missing, f.unexpected,
+	       f.fd_mismatch, f.owed, f.delivered, f.final_delivered,
+	       f.missing, f.unexpected,
 	       p50 / 1e3, p99 / 1e3, max / 1e3, (unsigned long)L->ow_sent,
 	       (unsigned long)L->ow_recv, (unsigned long)L->ow_lost,
 	       (unsigned long)L->ow_dup, (unsigned long)L->ow_bad, tail_bad,

@@ -392,7 +392,8 @@ int main(int argc, char **argv)
 		 f.proc_opened == 0 && f.proc_control));
 	printf("T8 permissions: %s: in %.0f s; other-uid attaches refused "
 	       "%d/%d (%d by the directory, %d by the kernel), own uid "
-	       "accepted %s; kernel fds back to baseline and clean exits %s; /proc/<kernel> opened by "
+	       "accepted %s; kernel fds back to baseline and clean exits %s; "
+	       "/proc/<kernel> opened by "
 	       "the same uid %d of %d tries (control readable %s); forged "
 	       "names %ld (%ld of task A's), accepted %ld, reached A %ld; stale "
 	       "names %ld, accepted %ld, reused %ld\n", ok ? "PASS" : "FAIL",
