@@ -5,7 +5,7 @@
 # the kernel fuzz smoke run; `make check-soak` runs the nightly lengths.
 # Trial counts and durations are UMACH_STRESS_* variables (docs/SECURITY.md).
 # Included by tests/tests.mk.
-STRESS_DRIVERS := t1_chaos t2_kdeath t3_scribble t8_perm
+STRESS_DRIVERS := t1_chaos t2_kdeath t3_scribble t7_quota t8_perm
 STRESS_BINS    := $(addprefix $(BUILD)/tests/stress/,$(STRESS_DRIVERS))
 STRESS_OBJS    := $(BUILD)/tests/stress/stress.o
 
