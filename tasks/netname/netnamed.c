@@ -225,7 +225,8 @@ int main(void)
 		pthread_mutex_unlock(&lock);
 		out.h.msg_type = MSG_TYPE_NORMAL;
 		out.h.msg_remote_port = in.h.msg_remote_port;
-		out.h.msg_id = in.h.msg_id + 100;
+		/* Any id a task chose, INT_MAX too: wrap, never overflow. */
+		out.h.msg_id = (int)((unsigned)in.h.msg_id + 100u);
 		if (out.h.msg_remote_port != PORT_NULL)
 			msg_send(&out.h, SEND_TIMEOUT, 0);
 	}

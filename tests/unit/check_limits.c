@@ -5,9 +5,10 @@
  * dispatch budget, which serves at most KERN_CALLS_PER_PASS slots of one
  * task per pass and leaves the rest pending.  The limits of messages,
  * names and backlogs are tested beside their calls (check_msgq,
- * check_space, check_port).
+ * check_space, check_port).  Also the edge cases the stress tier found.
  */
 #include <check.h>
+#include <stdint.h>
 
 #include "kt.h"
 
@@ -83,6 +84,20 @@ START_TEST(test_limits_one_pass_serves_at_most_the_budget_and_keeps_the_rest)
 }
 END_TEST
 
+/* Found by T3's scribbler under UBSan: the reply id was id + 100 in int. */
+START_TEST(test_limits_kernel_call_with_id_int_max_gets_a_wrapped_reply_id)
+{
+	struct ktask *t = kt_task("edge");
+	struct kt_msg m;
+
+	kt_msg_init(&m, t->self_name, kt_reply_port(t), INT32_MAX);
+	ck_assert_int_eq(kt_rpc(t, 0, &m, RCV_TIMEOUT, UMACH_MSG_BUF, 0),
+			 RPC_SUCCESS);
+	ck_assert_int_eq(kt_hdr(t, 0)->msg_id,
+			 (int32_t)((uint32_t)INT32_MAX + 100u));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -93,6 +108,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_limits_task_past_per_uid_limit_is_refused_and_other_uids_attach);
 	tcase_add_test(tc, test_limits_task_past_kernel_limit_is_refused_for_any_uid);
 	tcase_add_test(tc, test_limits_one_pass_serves_at_most_the_budget_and_keeps_the_rest);
+	tcase_add_test(tc, test_limits_kernel_call_with_id_int_max_gets_a_wrapped_reply_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
