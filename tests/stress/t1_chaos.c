@@ -456,6 +456,7 @@ int main(void)
 	pid_t pids[MAXW];
 	port_t names[MAXW];
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive a sanitizer exit */
 	if (nw < 4 || nw > MAXW)
 		nw = 8;
 	L = st_shared(sizeof *L);
@@ -502,5 +503,6 @@ int main(void)
 	       (unsigned long)L->rpc_timeout, (unsigned long)L->rpc_stale,
 	       (unsigned long)L->rpc_bad, (unsigned long)L->names_checked_in,
 	       f.respawn_fail);
+	free(f.lat_us);
 	return ok ? 0 : 1;
 }

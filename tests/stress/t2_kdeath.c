@@ -206,6 +206,7 @@ int main(void)
 	struct st_kernel k;
 	struct figures f = { 0 };
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive a sanitizer exit */
 	S = st_shared(sizeof *S);
 	f.lat_us = calloc((size_t)trials * KINDS + 1, sizeof *f.lat_us);
 	st_kernel_start(&k, NULL);
@@ -230,5 +231,6 @@ int main(void)
 	       f.successes, f.hangs, f.setup_fail, p50 / 1e3, p99 / 1e3,
 	       max / 1e3, f.trials - f.restart_fail - f.restart_slow, f.trials,
 	       f.restart_max_us / 1e3, kexit);
+	free(f.lat_us);
 	return ok ? 0 : 1;
 }

@@ -243,6 +243,7 @@ int main(void)
 	port_t p;
 	int attached = 0;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive a sanitizer exit */
 	st_kernel_start(&k, NULL);
 	if (umach_task_reattach() != KERN_SUCCESS ||
 	    port_allocate(task_self(), &p) != KERN_SUCCESS)

@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 		return mode_attach(argv[2], atoi(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "--proc") == 0)
 		return mode_proc(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive a sanitizer exit */
 	long n = st_param("T8_ATTACHES", 100);
 	long nrandom = st_param("T8_RANDOM", 100000);
 	long nstale = st_param("T8_STALE", 100000);
