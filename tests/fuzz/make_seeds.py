@@ -87,6 +87,9 @@ SYSCALL = {
     'mig_port_status': rec(0, 63, REPLY) +
     rec(0, 63, RPC, m=msg(1, 5, 2079, item_ports([3], kind=PORT_NAME))),
     'mig_port_names': rec(0, 63, REPLY) + rec(0, 63, RPC, m=msg(1, 5, 2073)),
+    # T3 found it: the reply id (id + 100) overflowed int.
+    'mig_id_int_max': rec(0, 63, REPLY) +
+    rec(0, 63, RPC, m=msg(1, 5, 0x7fffffff)),
     'fill_queue': b''.join(rec(0, i, SEND, option=SEND_TIMEOUT, st=5,
                                m=msg(4, 0, i, item_int(i)))
                            for i in range(10)) + rec(0, 0, 0, flags=4),
