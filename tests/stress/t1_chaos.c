@@ -177,6 +177,13 @@ static void serve(port_t p, uint32_t self, int sink)
 
 /* ---- clients ---- */
 
+/*
+ * The client's RPCs get a reply port of their own.  With thread_reply(),
+ * which the netname stubs use too, clients were left blocked for good in
+ * netname calls (docs/SECURITY.md, open findings).
+ */
+static port_t rpc_reply;
+
 static void client_rpc(uint32_t self, uint32_t *rseq)
 {
 	char name[16];
@@ -187,12 +194,14 @@ static void client_rpc(uint32_t self, uint32_t *rseq)
 	if (s == PORT_NULL)
 		return;
 	uint32_t seq = ++*rseq;
-	fill(&m, s, thread_reply(), ID_RPC, self, seq);
+	if (rpc_reply == PORT_NULL)
+		port_allocate(task_self(), &rpc_reply);
+	fill(&m, s, rpc_reply, ID_RPC, self, seq);
 	int r = msg_rpc(&m.h, SEND_TIMEOUT | RCV_TIMEOUT, sizeof m, 200, 1000);
 	while (r == RCV_SUCCESS && m.v[2] != (int32_t)seq) {
 		L->rpc_stale++;			/* a reply to an RPC that timed out */
 		m.h.msg_size = sizeof m;
-		m.h.msg_local_port = thread_reply();
+		m.h.msg_local_port = rpc_reply;
 		r = msg_receive(&m.h, RCV_TIMEOUT, 1000);
 	}
 	if (r == RCV_SUCCESS)
