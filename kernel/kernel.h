@@ -27,7 +27,9 @@
 /* Documented limits (docs/protocol.md §7). */
 #define KERN_NAMES_PER_TASK   (1u << 21)	/* rights + sets per task */
 #define KERN_TASKS_MAX        1024u
+#define KERN_TASKS_PER_UID    256u		/* tasks of one user at once */
 #define KERN_ITEMS_PER_MSG    1024u		/* port rights in one message */
+#define KERN_CALLS_PER_PASS   4			/* slots served per task per pass */
 
 /* What libumach's PORT_ENABLED holds: the name of a task's default set. */
 #define PORT_ENABLED_NAME     (-1)

@@ -60,15 +60,28 @@ static int special_ports(struct kernel *k, struct ktask *t)
 	return 0;
 }
 
+static uint32_t tasks_of_uid(struct kernel *k, uid_t uid)
+{
+	uint32_t n = 0;
+
+	for (struct ktask *t = k->tasks; t != NULL; t = t->next)
+		n += t->uid == uid;
+	return n;
+}
+
 /*
  * A new task with its channel (mapped here; its memfd is returned in
  * t->memfd for the caller to pass on and close), its kernel port, its
- * notify port and the boot services in its registered ports.  Returns NULL if a resource ran out; nothing is left behind.
+ * notify port and the boot services in its registered ports.  Returns NULL
+ * if a resource ran out, or if the kernel already has KERN_TASKS_MAX tasks
+ * or uid already has KERN_TASKS_PER_UID (reliability C7); nothing is left
+ * behind.
  */
 struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 			   const char *name)
 {
-	if (k->ntasks >= KERN_TASKS_MAX)
+	if (k->ntasks >= KERN_TASKS_MAX ||
+	    tasks_of_uid(k, uid) >= KERN_TASKS_PER_UID)
 		return NULL;
 	struct ktask *t = umach__calloc(1, sizeof *t);
 	if (t == NULL)
@@ -203,10 +216,14 @@ static void interrupt_call(struct kernel *k, struct act *a)
 }
 
 /*
- * Serve every slot task t flagged in its pending word.  A slot whose
- * req_seq moved while the kernel was idle for it carries a new call; a
- * flag on a busy slot can only be an interrupt request.  Everything else
- * is a hint and ignored.  Returns how many slots were flagged.
+ * Serve the slots task t flagged in its pending word, at most
+ * KERN_CALLS_PER_PASS of them; the rest go back into pending for the next
+ * pass, so that a task flooding its channel gets no more of a pass than a
+ * few calls while every other active task waits (reliability A5, the
+ * dispatch budget).  A slot whose req_seq moved while the kernel was idle
+ * for it carries a new call; a flag on a busy slot can only be an
+ * interrupt request.  Everything else is a hint and ignored.  Returns how
+ * many slots were served.
  */
 int ktask_service(struct kernel *k, struct ktask *t)
 {
@@ -214,6 +231,10 @@ int ktask_service(struct kernel *k, struct ktask *t)
 	int n = 0;
 
 	while (bits != 0) {
+		if (n == KERN_CALLS_PER_PASS) {
+			atomic_fetch_or(&t->chan->pending, bits);
+			break;
+		}
 		uint32_t i = (uint32_t)__builtin_ctzll(bits);
 		struct umach_slot *s = &t->chan->slot[i];
 		struct act *a = &t->act[i];

@@ -432,7 +432,8 @@ static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
 	rm->hdr.msg_simple = rm->nool == 0;
 	rm->hdr.msg_size = size;
 	rm->hdr.msg_type = MSG_TYPE_NORMAL;
-	rm->hdr.msg_id = m->hdr.msg_id + 100;
+	/* Any id a task chose, INT_MAX too: wrap, never overflow (UB). */
+	rm->hdr.msg_id = (int32_t)((uint32_t)m->hdr.msg_id + 100u);
 	rm->simple = rm->nool == 0;
 }
 

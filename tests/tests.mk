@@ -27,3 +27,7 @@ CHECK_BINS += $(INTEGRATION_BINS)
 .PHONY: check-tutorial
 check-tutorial: all
 	BUILD=$(BUILD) sh tools/run-tutorial.sh
+
+# Fuzz harnesses (T4) and the stress tier (make check-stress).
+-include tests/fuzz/fuzz.mk
+-include tests/stress/stress.mk

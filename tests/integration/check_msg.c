@@ -253,7 +253,7 @@ struct blocked {
 	int       option;
 	int       is_send;
 	port_t    port;
-	int       result;
+	_Atomic int result;
 };
 
 static void *block_in_call(void *arg)
@@ -287,7 +287,12 @@ static int signal_blocked_call(int is_send, int option)
 	pthread_create(&b.thread, NULL, block_in_call, &b);
 	usleep(300000);		/* long enough to be asleep, even under valgrind */
 	pthread_kill(b.thread, SIGUSR1);
-	usleep(300000);
+	/* An interrupt the call asked for may take a while to act on a loaded
+	 * machine: wait for it up to 5 s.  Without one, 300 ms shows that the
+	 * call went on. */
+	int wait_ms = option & (SEND_INTERRUPT | RCV_INTERRUPT) ? 5000 : 300;
+	for (int ms = 0; ms < wait_ms && b.result == 12345; ms += 10)
+		usleep(10000);
 	if (b.result == 12345) {	/* still blocked: let it finish */
 		m.h.msg_size = sizeof m;
 		m.h.msg_local_port = b.port;
