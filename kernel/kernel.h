@@ -82,12 +82,21 @@ struct port {
 	struct waitq  senders;		/* blocked on a full queue */
 	struct waitq  receivers;	/* blocked in receive */
 	struct entry *holders;		/* every entry naming this port */
+	/* Receive and ownership rights not held by a space (reference 1.10):
+	 * in transit (carried by a kmsg item, carrier_* says which kmsg), or
+	 * orphaned (its partner is in transit; the right arrives with it). */
+	uint32_t      transit;		/* RIGHT_RECEIVE, RIGHT_OWN bits */
+	uint32_t      orphan;		/* RIGHT_RECEIVE, RIGHT_OWN bits */
+	struct kmsg  *carrier_r;	/* kmsg carrying the receive right */
+	struct kmsg  *carrier_o;	/* kmsg carrying ownership */
+	struct port  *backup;		/* port_set_backup; reference held */
 };
 
 /* A port item inside a kmsg body: where the name goes, and which port. */
 struct kitem {
 	uint32_t     offset;		/* of the 4-byte name in body */
 	uint32_t     name_type;		/* MSG_TYPE_PORT, ... */
+	uint32_t     rights;		/* RIGHT_RECEIVE, RIGHT_OWN moved */
 	struct port *port;		/* NULL for PORT_NULL */
 };
 
@@ -221,6 +230,14 @@ void port_put(struct kernel *k, struct port *p);
 int port_allocate_in(struct kernel *k, struct space *s, int32_t *out_name);
 void port_drop_rights(struct kernel *k, struct entry *e);
 void port_destroy(struct kernel *k, struct port *p);
+void port_move_out(struct kernel *k, struct entry *e, uint32_t rights,
+		   struct kmsg *m);
+uint32_t port_move_in(struct kernel *k, struct entry *e, uint32_t rights,
+		      struct kmsg *m);
+void port_transit_lost(struct kernel *k, struct port *p, uint32_t rights,
+		       struct kmsg *m);
+int port_carried_to(const struct port *dest, const struct port *p);
+uint32_t port_type_shown(const struct kernel *k, uint32_t type);
 
 /* kmsg.c */
 #define KMSG_RPC 1u		/* kmsg_copyin flag: reply port -1 = none */
@@ -254,6 +271,7 @@ void waitq_remove(struct waitq *q, struct act *a);
 
 /* notify.c */
 void notify_send(struct kernel *k, struct ktask *t, int id, int32_t name);
+int notify_port_destroyed(struct kernel *k, struct port *p);
 uint32_t notify_desc(uint32_t type_name, uint32_t bits);
 
 /* act.c: completing, blocking and timing out calls */

@@ -91,15 +91,21 @@ struct kmsg *kmsg_alloc(struct kernel *k, uint32_t size)
 
 /*
  * Release everything m holds: its port references and the kmsg itself.
- * Rights carried by m vanish with it (send rights need nothing more).
+ * Send rights carried by m vanish with it; receive and ownership rights
+ * are lost, which reverts them to their partner's holder or destroys
+ * their port (port_transit_lost).
  */
 void kmsg_destroy(struct kernel *k, struct kmsg *m)
 {
 	for (uint32_t i = 0; i < m->nool; i++)
 		close(m->ool[i].fd);
-	for (uint32_t i = 0; i < m->nitems; i++)
-		if (m->items[i].port != NULL)
-			port_put(k, m->items[i].port);
+	for (uint32_t i = 0; i < m->nitems; i++) {
+		struct kitem *it = &m->items[i];
+		if (it->port != NULL && it->rights != 0)
+			port_transit_lost(k, it->port, it->rights, m);
+		if (it->port != NULL)
+			port_put(k, it->port);
+	}
 	free(m->items);
 	if (m->dest != NULL)
 		port_put(k, m->dest);
@@ -109,53 +115,126 @@ void kmsg_destroy(struct kernel *k, struct kmsg *m)
 	k->nkmsgs--;
 }
 
-/* Check one port item's names against the sender's space; count them. */
-static int check_port_item(struct space *s, const uint8_t *body,
-			   const struct item *it, uint32_t *nitems)
+/* What a copy-in needs while it checks a body (pass 1). */
+struct check {
+	struct kernel *k;
+	struct space  *s;
+	struct port   *dest;
+	uint32_t       nitems;
+	uint32_t       nclaims;
+	struct {				/* rights earlier items took */
+		struct entry *e;
+		uint32_t      type;		/* RIGHT_* bits */
+	} claim[KERN_ITEMS_PER_MSG];
+};
+
+/*
+ * The receive and ownership rights an item of type type_name moves
+ * (reference 1.10, 1.14), or UINT32_MAX if the profile has no such type.
+ */
+static uint32_t moved_rights(const struct kernel *k, uint32_t type_name)
 {
-	if (it->size_bits != 32)
+	int next = k->profile == UMACH_PROFILE_NEXT;
+
+	switch (type_name) {
+	case MSG_TYPE_PORT_RECEIVE:
+		return next ? RIGHT_RECEIVE | RIGHT_OWN : RIGHT_RECEIVE;
+	case MSG_TYPE_PORT_OWNERSHIP:
+		return next ? UINT32_MAX : RIGHT_OWN;
+	case MSG_TYPE_PORT_ALL:
+		return RIGHT_RECEIVE | RIGHT_OWN;
+	default:
+		return 0;
+	}
+}
+
+static uint32_t *claimed(struct check *c, struct entry *e)
+{
+	for (uint32_t i = 0; i < c->nclaims; i++)
+		if (c->claim[i].e == e)
+			return &c->claim[i].type;
+	c->claim[c->nclaims].e = e;
+	c->claim[c->nclaims].type = 0;
+	return &c->claim[c->nclaims++].type;
+}
+
+/*
+ * Check one element of a port item: the sender must hold what the item
+ * moves, counting what earlier items of the message took (reference 1.10),
+ * and a deallocate bit is refused if the sender would keep a receive or
+ * ownership right.  A receive right may not travel to a queue only it
+ * could read (port_carried_to).  No side effects but the claim table.
+ */
+static int check_port_name(struct check *c, int32_t name, uint32_t moved,
+			   uint32_t dealloc)
+{
+	struct entry *e = space_lookup(c->s, name);
+
+	if (name == PORT_NULL)
+		return SEND_SUCCESS;
+	if (e == NULL)
 		return SEND_INVALID_PORT;
-	if (it->name != MSG_TYPE_PORT)
-		return SEND_INVALID_PORT;	/* TODO(#3): receive/ownership moves */
+	if (moved == 0 && !dealloc)
+		return SEND_SUCCESS;	/* a send right: any right will do */
+	uint32_t *taken = claimed(c, e);
+	uint32_t held = e->type & ~*taken;
+	if (held == 0 || (held & moved) != moved)
+		return SEND_INVALID_PORT;
+	if (dealloc && (held & ~moved & (RIGHT_RECEIVE | RIGHT_OWN)))
+		return SEND_INVALID_PORT;
+	if ((moved & RIGHT_RECEIVE) && port_carried_to(c->dest, e->port))
+		return SEND_INVALID_PORT;
+	*taken |= moved | (dealloc ? RIGHT_SEND : 0);
+	return SEND_SUCCESS;
+}
+
+/* Check one port item's names against the sender's space; count them. */
+static int check_port_item(struct check *c, const uint8_t *body,
+			   const struct item *it)
+{
+	uint32_t moved = moved_rights(c->k, it->name);
+
+	if (it->size_bits != 32 || moved == UINT32_MAX)
+		return SEND_INVALID_PORT;
+	if (c->nitems + it->number > KERN_ITEMS_PER_MSG)
+		return SEND_MSG_TOO_LARGE;
 	for (uint32_t j = 0; j < it->number; j++) {
 		int32_t name = (int32_t)rd32(body + it->data_off + 4 * j);
-		struct entry *e = space_lookup(s, name);
-		if (name == 0)
-			continue;
-		if (e == NULL)
-			return SEND_INVALID_PORT;
-		/* deallocate is refused for receive and ownership holders */
-		if (it->dealloc && e->type != PORT_TYPE_SEND)
-			return SEND_INVALID_PORT;
+		int r = check_port_name(c, name, moved, it->dealloc);
+		if (r != SEND_SUCCESS)
+			return r;
 	}
-	*nitems += it->number;
+	c->nitems += it->number;
 	return SEND_SUCCESS;
 }
 
 /* Pass 1 of copy-in: validate every item, with no side effects. */
-static int check_body(struct space *s, const uint8_t *body, uint32_t len,
-		      uint32_t *nitems)
+static int check_body(struct check *c, const uint8_t *body, uint32_t len)
 {
 	struct item it;
 	uint32_t pos = 0;
 	int r;
 
-	*nitems = 0;
+	c->nitems = 0;
+	c->nclaims = 0;
 	while ((r = next_item(body, len, &pos, &it)) == 1) {
 		if (!it.inl)
 			return SEND_INVALID_MEMORY;	/* TODO(#3): out-of-line */
 		if (MSG_TYPE_PORT_ANY(it.name)) {
-			r = check_port_item(s, body, &it, nitems);
+			r = check_port_item(c, body, &it);
 			if (r != SEND_SUCCESS)
 				return r;
 		}
-		if (*nitems > KERN_ITEMS_PER_MSG)
-			return SEND_MSG_TOO_LARGE;
 	}
 	return r;
 }
 
-/* Pass 2 of copy-in: take a reference on every named port. Cannot fail. */
+/*
+ * Pass 2 of copy-in: take a reference on every named port, then move the
+ * rights the items move into m and drop deallocated send rights.  The
+ * references come first, so that an entry a deallocate removes is not
+ * needed later.  Cannot fail.
+ */
 static void take_items(struct kernel *k, struct kmsg *m, struct space *s,
 		       uint32_t len)
 {
@@ -172,14 +251,27 @@ static void take_items(struct kernel *k, struct kmsg *m, struct space *s,
 			m->items[n].offset = off;
 			m->items[n].name_type = it.name;
 			m->items[n].port = e ? e->port : NULL;
-			if (e == NULL)
+			if (e != NULL)
+				port_get(e->port);
+		}
+	}
+	pos = n = 0;
+	while (next_item(m->body, len, &pos, &it) == 1) {
+		if (!MSG_TYPE_PORT_ANY(it.name))
+			continue;
+		uint32_t moved = moved_rights(k, it.name);
+		for (uint32_t j = 0; j < it.number; j++, n++) {
+			struct port *p = m->items[n].port;
+			if (p == NULL || (moved == 0 && !it.dealloc))
 				continue;
-			port_get(e->port);
+			struct entry *e = space_lookup_port(s, p);
+			m->items[n].rights = moved;
+			if (moved != 0)
+				port_move_out(k, e, moved, m);
 			if (it.dealloc)
 				port_drop_rights(k, e);
 		}
 	}
-	(void)k;
 }
 
 static int lookup_header(struct space *s, const msg_header_t *h,
@@ -206,13 +298,16 @@ static int lookup_header(struct space *s, const msg_header_t *h,
  * with *out a new kmsg that owns references to every port it names, or
  * SEND_MSG_TOO_SMALL, SEND_MSG_TOO_LARGE, SEND_INVALID_MEMORY,
  * SEND_INVALID_PORT or SEND_KERNEL_REFUSED (no memory) with nothing
- * changed.  The sender's rights change only for deallocate items.
+ * changed: a transfer is all or nothing.  On success the receive and
+ * ownership rights the items move (reference 1.10) belong to the kmsg,
+ * and deallocated send rights are gone from the sender's space.
  */
 int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 		uint32_t size, uint32_t flags, struct kmsg **out)
 {
 	msg_header_t h;
 	struct entry *dest, *reply;
+	struct check c;			/* 16 KiB: the kernel's stack is 8 MiB */
 	uint32_t nitems = 0;
 	int r;
 
@@ -233,8 +328,13 @@ int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 	memcpy(m->body, buf + HDR_SIZE, len);	/* the one read of the body */
 	k->stats.bytes_copied += h.msg_size;
 	r = lookup_header(&t->space, &h, flags, &dest, &reply);
-	if (r == SEND_SUCCESS && !h.msg_simple)
-		r = check_body(&t->space, m->body, len, &nitems);
+	if (r == SEND_SUCCESS && !h.msg_simple) {
+		c.k = k;
+		c.s = &t->space;
+		c.dest = dest->port;
+		r = check_body(&c, m->body, len);
+		nitems = c.nitems;
+	}
 	if (r == SEND_SUCCESS && nitems > 0) {
 		m->items = umach__calloc(nitems, sizeof *m->items);
 		if (m->items == NULL)
@@ -358,15 +458,38 @@ int kmsg_send_ool(const struct kmsg *m, const struct act *a)
 }
 
 /*
+ * Item it arrives in space s: a send right (PORT_NULL if its port died on
+ * the way), or the receive and ownership rights it carries, with any
+ * partner right orphaned meanwhile.  Returns the name; *extra = the
+ * rights gained that way, owed a notification.
+ */
+static int32_t give_item(struct kernel *k, struct space *s, struct kitem *it,
+			 struct kcopyout *c, uint32_t *extra)
+{
+	*extra = 0;
+	if (it->rights == 0)
+		return give_send(s, it->port, c);
+	struct entry *e = space_insert(s, it->port, RIGHT_SEND,
+				       c->pre[--c->npre]);
+	*extra = port_move_in(k, e, it->rights, NULL);
+	it->rights = 0;			/* delivered: no longer the kmsg's */
+	return e->name;
+}
+
+/*
  * Copy m out into buf for space s: translate the reply port and every port
- * item into names in s (creating send rights), swap the header ports and
- * write the message.  Cannot fail; destroys m.
+ * item into names in s (creating send rights; receive and ownership rights
+ * move in), swap the header ports and write the message.  A right that
+ * arrived together with its orphaned partner gets the partner's
+ * notification (reference 1.10).  Cannot fail; destroys m.
  */
 void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 			 uint8_t *buf, struct kcopyout *c)
 {
 	msg_header_t h = m->hdr;
 	struct entry *local = space_lookup_port(s, m->dest);
+	uint8_t extra[KERN_ITEMS_PER_MSG];
+	int32_t names[KERN_ITEMS_PER_MSG];
 
 	h.msg_simple = m->simple;
 	h.msg_local_port = local ? local->name : PORT_NULL;
@@ -374,11 +497,20 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 	memcpy(buf, &h, HDR_SIZE);
 	memcpy(buf + HDR_SIZE, m->body, m->hdr.msg_size - HDR_SIZE);
 	for (uint32_t i = 0; i < m->nitems; i++) {
-		int32_t name = give_send(s, m->items[i].port, c);
-		memcpy(buf + HDR_SIZE + m->items[i].offset, &name, 4);
+		uint32_t x;
+		names[i] = give_item(k, s, &m->items[i], c, &x);
+		extra[i] = (uint8_t)x;
+		memcpy(buf + HDR_SIZE + m->items[i].offset, &names[i], 4);
 	}
 	while (c->npre > 0)
 		free(c->pre[--c->npre]);
+	for (uint32_t i = 0; i < m->nitems; i++) {
+		if (extra[i] & RIGHT_RECEIVE)
+			notify_send(k, s->task, NOTIFY_RECEIVE_RIGHTS, names[i]);
+		if (extra[i] & RIGHT_OWN)
+			notify_send(k, s->task, NOTIFY_OWNERSHIP_RIGHTS,
+				    names[i]);
+	}
 	k->stats.bytes_copied += m->hdr.msg_size;
 	kmsg_destroy(k, m);
 }

@@ -23,6 +23,8 @@ kern_return_t port_status(task_t task, port_name_t name,
 			  port_set_name_t *enabled, int *num_msgs,
 			  int *backlog, boolean_t *ownership,
 			  boolean_t *receive_rights);
+kern_return_t port_set_backup(task_t task, port_name_t primary,
+			      port_t backup, port_t *previous);
 kern_return_t vm_allocate(vm_task_t task, vm_address_t *address,
 			  vm_size_t size, boolean_t anywhere);
 kern_return_t vm_deallocate(vm_task_t task, vm_address_t address,
