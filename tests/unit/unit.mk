@@ -1,7 +1,7 @@
 # Kernel unit suites: each links the kernel's objects (not main.o) and the
 # helpers in kt.c, and drives a fresh struct kernel per test without a
 # socket (STYLE Tests).  Included by tests/tests.mk.
-UNIT_SUITES := check_abi check_hmap check_space check_msgq check_port
+UNIT_SUITES := check_abi check_hmap check_space check_msgq check_port check_rights
 UNIT_BINS   := $(addprefix $(BUILD)/tests/unit/,$(UNIT_SUITES))
 UNIT_CFLAGS := $(CHECK_CFLAGS) -Ikernel
 UNIT_OBJS   := $(BUILD)/tests/unit/kt.o
