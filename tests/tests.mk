@@ -10,7 +10,7 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-INTEGRATION_SUITES := check_msg check_death check_tools
+INTEGRATION_SUITES := check_msg check_death check_tools check_rights
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 
 $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
