@@ -27,6 +27,8 @@
 #define KERN_NAMES_PER_TASK   (1u << 21)	/* rights + sets per task */
 #define KERN_TASKS_MAX        1024u
 #define KERN_ITEMS_PER_MSG    1024u		/* port rights in one message */
+#define KERN_OOL_REGION_MAX   (1ull << 30)	/* bytes in one OOL region */
+#define KERN_OOL_BYTES_MAX    (1ull << 32)	/* OOL bytes queued, in all */
 
 /* Kernel objects: ports whose receiver is the kernel itself. */
 #define KOBJ_NONE   0u
@@ -100,7 +102,7 @@ struct kitem {
 	struct port *port;		/* NULL for PORT_NULL */
 };
 
-/* An out-of-line region of a kernel-made message: a sealed memfd. */
+/* An out-of-line region of a message: a sealed memfd. */
 struct kool {
 	uint32_t offset;		/* of the 8-byte pointer in body */
 	int      fd;			/* owned */
@@ -119,7 +121,9 @@ struct kmsg {
 	uint32_t      accept_notify;	/* SEND_NOTIFY accepted it over limit */
 	uint32_t      simple;		/* recomputed msg_simple */
 	uint32_t      nool;
-	struct kool   ool[2];		/* kernel replies only (port_names) */
+	struct kool   ool[UMACH_OOL_MAX];
+	uint64_t      bytes_copied;	/* by the kernel: inline, kernel arrays */
+	uint64_t      bytes_moved;	/* OOL bytes passed as memfds, uncopied */
 	uint8_t       body[];		/* hdr.msg_size - sizeof hdr bytes */
 };
 
@@ -147,6 +151,9 @@ struct act {
 	uint32_t        out_size;	/* reply: msg_size */
 	int32_t         out_value;	/* reply: value */
 	uint32_t        out_ool;	/* reply: ool_count */
+	uint32_t        in_valid;	/* in_note/in_fds hold a task's note */
+	struct umach_ool_note in_note;	/* OOL regions of the next send */
+	int             in_fds[UMACH_OOL_MAX];	/* owned while in_valid */
 };
 
 enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD };
@@ -180,7 +187,10 @@ struct ktask {
 
 /* Counters shown by the tool; totals over the kernel's life. */
 struct kstats {
-	uint64_t msgs_sent, msgs_received, bytes_copied;
+	uint64_t msgs_sent, msgs_received;
+	uint64_t bytes_copied;		/* every byte the kernel copied */
+	uint64_t ool_bytes_copied;	/* of which out-of-line payload */
+	uint64_t bytes_moved;		/* OOL payload passed without a copy */
 	uint64_t blocks, wakeups, notifications, timeouts;
 };
 
@@ -196,6 +206,7 @@ struct kernel {
 	uint64_t      next_task_id, next_port_id;
 	uint64_t      nports;			/* live ports, for leak checks */
 	uint64_t      nkmsgs;			/* live kmsgs, for leak checks */
+	uint64_t      ool_in_flight;		/* bytes_moved of live kmsgs */
 	struct act  **heap;			/* timer min-heap by deadline */
 	uint32_t      heap_len, heap_cap;
 	uint32_t      spin_us;			/* spin this long after work */
@@ -241,7 +252,7 @@ uint32_t port_type_shown(const struct kernel *k, uint32_t type);
 
 /* kmsg.c */
 #define KMSG_RPC 1u		/* kmsg_copyin flag: reply port -1 = none */
-int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
+int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 		uint32_t size, uint32_t flags, struct kmsg **out);
 /* Preallocated entries for one copy-out (kmsg_copyout_prepare). */
 struct kcopyout {
@@ -257,6 +268,11 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 			 uint8_t *buf, struct kcopyout *c);
 void kmsg_destroy(struct kernel *k, struct kmsg *m);
 struct kmsg *kmsg_alloc(struct kernel *k, uint32_t size);
+
+/* ool.c: out-of-line regions a task sends (protocol.md §10) */
+int ool_read_notes(struct kernel *k, struct ktask *t);
+void ool_drop_note(struct act *a);
+int ool_check_fd(int fd, uint64_t size_bytes);
 
 /* msgq.c: the send and receive paths of reference 1.8 and 1.9 */
 #define MSGQ_BLOCKED 1		/* not a Mach code: the call now waits */

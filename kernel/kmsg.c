@@ -99,6 +99,7 @@ void kmsg_destroy(struct kernel *k, struct kmsg *m)
 {
 	for (uint32_t i = 0; i < m->nool; i++)
 		close(m->ool[i].fd);
+	k->ool_in_flight -= m->bytes_moved;
 	for (uint32_t i = 0; i < m->nitems; i++) {
 		struct kitem *it = &m->items[i];
 		if (it->port != NULL && it->rights != 0)
@@ -121,6 +122,12 @@ struct check {
 	struct space  *s;
 	struct port   *dest;
 	uint32_t       nitems;
+	uint32_t       nool;		/* out-of-line items */
+	uint64_t       ool_bytes;
+	struct {
+		uint32_t off;		/* of the pointer in body */
+		uint64_t bytes;
+	} ool[UMACH_OOL_MAX];
 	uint32_t       nclaims;
 	struct {				/* rights earlier items took */
 		struct entry *e;
@@ -208,6 +215,24 @@ static int check_port_item(struct check *c, const uint8_t *body,
 	return SEND_SUCCESS;
 }
 
+/*
+ * An out-of-line item: its data travels as a memfd the task passed
+ * (ool.c).  Out-of-line port arrays are not supported.
+ */
+static int check_ool_item(struct check *c, const struct item *it)
+{
+	uint64_t bytes = ((uint64_t)it->number * it->size_bits + 7) / 8;
+
+	if (MSG_TYPE_PORT_ANY(it->name))
+		return SEND_INVALID_MEMORY;
+	if (c->nool == UMACH_OOL_MAX || bytes > KERN_OOL_REGION_MAX)
+		return SEND_MSG_TOO_LARGE;
+	c->ool[c->nool].off = it->data_off;
+	c->ool[c->nool++].bytes = bytes;
+	c->ool_bytes += bytes;
+	return SEND_SUCCESS;
+}
+
 /* Pass 1 of copy-in: validate every item, with no side effects. */
 static int check_body(struct check *c, const uint8_t *body, uint32_t len)
 {
@@ -217,10 +242,14 @@ static int check_body(struct check *c, const uint8_t *body, uint32_t len)
 
 	c->nitems = 0;
 	c->nclaims = 0;
+	c->nool = 0;
+	c->ool_bytes = 0;
 	while ((r = next_item(body, len, &pos, &it)) == 1) {
-		if (!it.inl)
-			return SEND_INVALID_MEMORY;	/* TODO(#3): out-of-line */
-		if (MSG_TYPE_PORT_ANY(it.name)) {
+		if (!it.inl) {
+			r = check_ool_item(c, &it);
+			if (r != SEND_SUCCESS)
+				return r;
+		} else if (MSG_TYPE_PORT_ANY(it.name)) {
 			r = check_port_item(c, body, &it);
 			if (r != SEND_SUCCESS)
 				return r;
@@ -274,6 +303,58 @@ static void take_items(struct kernel *k, struct kmsg *m, struct space *s,
 	}
 }
 
+/*
+ * The note a's task sent for this call must describe exactly the
+ * message's non-empty out-of-line items, in order, each with a sealed
+ * memfd large enough (protocol.md §10).  Returns SEND_SUCCESS,
+ * SEND_INVALID_MEMORY, or SEND_KERNEL_REFUSED past the bytes-in-flight
+ * limit.  Changes nothing but what the socket held.
+ */
+static int check_note(struct kernel *k, struct act *a, const struct check *c)
+{
+	const struct umach_ool_note *n = &a->in_note;
+	uint32_t j = 0;
+
+	if (c->ool_bytes == 0)
+		return SEND_SUCCESS;
+	if (k->ool_in_flight + c->ool_bytes > KERN_OOL_BYTES_MAX)
+		return SEND_KERNEL_REFUSED;
+	if (ool_read_notes(k, a->task) != 0 || !a->in_valid ||
+	    n->seq != a->seq)
+		return SEND_INVALID_MEMORY;
+	for (uint32_t i = 0; i < c->nool; i++) {
+		if (c->ool[i].bytes == 0)
+			continue;
+		if (j == n->count ||
+		    n->region[j].offset != HDR_SIZE + c->ool[i].off ||
+		    n->region[j].size_bytes != c->ool[i].bytes ||
+		    ool_check_fd(a->in_fds[j], c->ool[i].bytes) != 0)
+			return SEND_INVALID_MEMORY;
+		j++;
+	}
+	return j == n->count ? SEND_SUCCESS : SEND_INVALID_MEMORY;
+}
+
+/* Pass 2 for out-of-line items: the memfds move from a's note into m. */
+static void take_ool(struct kernel *k, struct kmsg *m, struct act *a,
+		     const struct check *c)
+{
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < c->nool; i++) {
+		memset(m->body + c->ool[i].off, 0, sizeof(void *));
+		if (c->ool[i].bytes == 0)
+			continue;
+		m->ool[m->nool].offset = c->ool[i].off;
+		m->ool[m->nool].fd = a->in_fds[j];
+		m->ool[m->nool++].size_bytes = c->ool[i].bytes;
+		a->in_fds[j++] = -1;
+	}
+	m->bytes_moved = c->ool_bytes;
+	k->ool_in_flight += c->ool_bytes;
+	k->stats.bytes_moved += c->ool_bytes;
+}
+
 static int lookup_header(struct space *s, const msg_header_t *h,
 			 uint32_t flags, struct entry **dest,
 			 struct entry **reply)
@@ -292,19 +373,22 @@ static int lookup_header(struct space *s, const msg_header_t *h,
 }
 
 /*
- * Copy a message of `size` bytes (at most UMACH_MSG_BUF) from task t's
- * shared buf, validate it and translate its rights.  With KMSG_RPC in
+ * Copy a message of `size` bytes (at most UMACH_MSG_BUF) from the shared
+ * buf of a's task, validate it and translate its rights; out-of-line
+ * items take the memfds of a's note (protocol.md §10).  With KMSG_RPC in
  * flags, a reply port of PORT_DEFAULT (-1) means none (msg_rpc).  Returns SEND_SUCCESS
  * with *out a new kmsg that owns references to every port it names, or
- * SEND_MSG_TOO_SMALL, SEND_MSG_TOO_LARGE, SEND_INVALID_MEMORY,
- * SEND_INVALID_PORT or SEND_KERNEL_REFUSED (no memory) with nothing
+ * SEND_MSG_TOO_SMALL, SEND_MSG_TOO_LARGE, SEND_INVALID_MEMORY (a bad
+ * out-of-line note), SEND_INVALID_PORT or SEND_KERNEL_REFUSED (no memory,
+ * or the out-of-line bytes in flight at their limit) with nothing
  * changed: a transfer is all or nothing.  On success the receive and
  * ownership rights the items move (reference 1.10) belong to the kmsg,
  * and deallocated send rights are gone from the sender's space.
  */
-int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
+int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 		uint32_t size, uint32_t flags, struct kmsg **out)
 {
+	struct ktask *t = a->task;
 	msg_header_t h;
 	struct entry *dest, *reply;
 	struct check c;			/* 16 KiB: the kernel's stack is 8 MiB */
@@ -327,6 +411,8 @@ int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 	uint32_t len = h.msg_size - HDR_SIZE;
 	memcpy(m->body, buf + HDR_SIZE, len);	/* the one read of the body */
 	k->stats.bytes_copied += h.msg_size;
+	m->bytes_copied = h.msg_size;
+	c.nool = 0;
 	r = lookup_header(&t->space, &h, flags, &dest, &reply);
 	if (r == SEND_SUCCESS && !h.msg_simple) {
 		c.k = k;
@@ -334,6 +420,8 @@ int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 		c.dest = dest->port;
 		r = check_body(&c, m->body, len);
 		nitems = c.nitems;
+		if (r == SEND_SUCCESS)
+			r = check_note(k, a, &c);
 	}
 	if (r == SEND_SUCCESS && nitems > 0) {
 		m->items = umach__calloc(nitems, sizeof *m->items);
@@ -353,6 +441,8 @@ int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
 	m->nitems = nitems;
 	m->simple = h.msg_simple ? 1 : nitems == 0;
 	m->sender_id = t->id;
+	if (c.nool > 0)
+		take_ool(k, m, a, &c);
 	if (nitems > 0)
 		take_items(k, m, &t->space, len);
 	*out = m;
@@ -435,7 +525,7 @@ int kmsg_send_ool(const struct kmsg *m, const struct act *a)
 {
 	struct umach_ool_note note = { .magic = UMACH_ABI_MAGIC,
 		.slot = a->slot, .seq = a->seq, .count = m->nool };
-	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+	char cbuf[CMSG_SPACE(sizeof(int) * UMACH_OOL_MAX)];
 	struct iovec iov = { .iov_base = &note, .iov_len = sizeof note };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf,
@@ -512,5 +602,6 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 				    names[i]);
 	}
 	k->stats.bytes_copied += m->hdr.msg_size;
+	m->bytes_copied += m->hdr.msg_size;
 	kmsg_destroy(k, m);
 }

@@ -196,13 +196,16 @@ static int k_port_set_backup(struct kernel *k, struct ktask *t, struct mig *c)
 }
 
 /* An out-of-line array of count 32-bit values as a result. */
-static int result_array(struct mig *c, uint32_t type_name,
+static int result_array(struct kernel *k, struct mig *c, uint32_t type_name,
 			const int32_t *v, uint32_t count)
 {
 	int fd = count ? kmsg_ool_memfd(v, (uint64_t)count * 4) : -1;
 
 	if (count && fd < 0)
 		return KERN_RESOURCE_SHORTAGE;
+	/* the kernel wrote these bytes itself: a copy, counted as one */
+	k->stats.bytes_copied += (uint64_t)count * 4;
+	k->stats.ool_bytes_copied += (uint64_t)count * 4;
 	c->ool[c->nool].type_name = type_name;
 	c->ool[c->nool].count = count;
 	c->ool[c->nool++].fd = fd;
@@ -234,9 +237,9 @@ static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
 			names[n] = e->name;
 			types[n++] = (int32_t)port_type_shown(k, e->type);
 		}
-		r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
+		r = result_array(k, c, MSG_TYPE_PORT_NAME, names, n);
 		if (r == KERN_SUCCESS)
-			r = result_array(c, MSG_TYPE_INTEGER_32, types, n);
+			r = result_array(k, c, MSG_TYPE_INTEGER_32, types, n);
 		if (r != KERN_SUCCESS)
 			drop_arrays(c);
 	}
