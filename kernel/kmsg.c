@@ -439,7 +439,7 @@ int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 		port_get(m->reply);
 	}
 	m->nitems = nitems;
-	m->simple = h.msg_simple ? 1 : nitems == 0;
+	m->simple = h.msg_simple ? 1 : nitems == 0 && c.nool == 0;
 	m->sender_id = t->id;
 	if (c.nool > 0)
 		take_ool(k, m, a, &c);
