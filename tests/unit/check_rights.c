@@ -6,8 +6,13 @@
  * notification (1.12), and where the NeXT profile differs (1.14).
  */
 #include <check.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <dirent.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <mach/notify.h>
 #include "kt.h"
@@ -932,6 +937,283 @@ START_TEST(test_rights_next_rcv_too_large_destroys_the_message_and_its_rights)
 }
 END_TEST
 
+/* ---- out-of-line memory sent by a task (protocol.md §10) ---- */
+
+#define OOL_SIZE (1u << 20)
+#define OOL_PTR_OFF 40u		/* header 24, longform descriptor 16 */
+
+static int sock_a[2], sock_b[2];	/* [0]: the kernel's end */
+
+static void setup_ool(void)
+{
+	setup();
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sock_a), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sock_b), 0);
+	a->w_sock.fd = sock_a[0];	/* closed with the task */
+	b->w_sock.fd = sock_b[0];
+}
+
+static void teardown_ool(void)
+{
+	kt_teardown();
+	ck_assert_uint_eq(kern.ool_in_flight, 0);
+	close(sock_a[1]);
+	close(sock_b[1]);
+}
+
+/* A memfd of size bytes holding pattern bytes, with these seals. */
+static int ool_memfd(uint32_t size, int seals)
+{
+	int fd = memfd_create("t", MFD_ALLOW_SEALING);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, size), 0);
+	uint8_t *p = mmap(NULL, size, PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	for (uint32_t i = 0; i < size; i++)
+		p[i] = (uint8_t)(i * 13u + 1u);
+	munmap(p, size);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, seals), 0);
+	return fd;
+}
+
+#define SEALED (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
+
+/* The task's note for slot 0's next call: n regions, one fd each. */
+static void ool_note(uint32_t seq_delta, const uint32_t *off,
+		     const uint64_t *size, const int *fds, uint32_t n)
+{
+	struct umach_ool_note note = { .magic = UMACH_ABI_MAGIC, .slot = 0,
+		.seq = atomic_load(&a->chan->slot[0].req_seq) + seq_delta,
+		.count = n };
+	char cbuf[CMSG_SPACE(sizeof(int) * UMACH_OOL_MAX)];
+	struct iovec iov = { .iov_base = &note, .iov_len = sizeof note };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	for (uint32_t i = 0; i < n; i++) {
+		note.region[i].offset = off[i];
+		note.region[i].size_bytes = size[i];
+	}
+	if (n > 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	ck_assert_int_eq(sendmsg(sock_a[1], &mh, 0), (ssize_t)sizeof note);
+}
+
+/* A message to b's inbox with one out-of-line (BYTE, 8, n) item. */
+static void ool_msg(struct kt_msg *m, uint32_t type_name, uint32_t n)
+{
+	msg_type_long_t d;
+	uint64_t ptr = 0x1234000;
+
+	memset(&d, 0, sizeof d);
+	d.msg_type_header.msg_type_longform = 1;
+	d.msg_type_long_name = (unsigned short)type_name;
+	d.msg_type_long_size = type_name == MSG_TYPE_BYTE ? 8 : 32;
+	d.msg_type_long_number = n;
+	kt_msg_init(m, a_inbox, PORT_NULL, 3);
+	kt_msg_hdr(m)->msg_simple = 0;
+	kt_msg_raw(m, &d, sizeof d);
+	kt_msg_raw(m, &ptr, sizeof ptr);
+}
+
+/* Open descriptors of this process (the kernel under test is in it). */
+static int nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Send one region described by (off, size) with fd: the send's status. */
+static int ool_send_one(uint32_t off, uint64_t size, int fd)
+{
+	struct kt_msg m;
+
+	ool_msg(&m, MSG_TYPE_BYTE, OOL_SIZE);
+	ool_note(1, &off, &size, &fd, 1);
+	close(fd);
+	return kt_send(a, 0, &m, 0, 0);
+}
+
+START_TEST(test_ool_a_region_moves_as_a_memfd_and_no_payload_byte_is_copied)
+{
+	struct kstats before = kern.stats;
+	int fd = ool_memfd(OOL_SIZE, SEALED);
+
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE, fd), SEND_SUCCESS);
+	struct kmsg *km = port_of(b, inbox)->qhead;
+	ck_assert_ptr_nonnull(km);
+	ck_assert_uint_eq(km->nool, 1);
+	ck_assert_uint_eq(km->bytes_moved, OOL_SIZE);
+	ck_assert_uint_eq(km->bytes_copied, OOL_PTR_OFF + 8);
+	ck_assert_uint_eq(kern.ool_in_flight, OOL_SIZE);
+	ck_assert_uint_eq(kern.stats.bytes_moved - before.bytes_moved, OOL_SIZE);
+	ck_assert_uint_eq(kern.stats.ool_bytes_copied, before.ool_bytes_copied);
+	ck_assert_uint_eq(kern.stats.bytes_copied - before.bytes_copied,
+			  OOL_PTR_OFF + 8);
+	ck_assert_int_eq(a->act[0].in_valid, 0);
+
+	/* b receives: the kernel passes the memfd on, still uncopied */
+	ck_assert_int_eq(kt_receive(b, 0, inbox, UMACH_MSG_BUF, RCV_TIMEOUT, 0),
+			 RCV_SUCCESS);
+	ck_assert_uint_eq(b->chan->slot[0].ool_count, 1);
+	ck_assert_uint_eq(kt_hdr(b, 0)->msg_simple, 0);
+	uint64_t ptr;
+	memcpy(&ptr, kt_buf(b, 0) + OOL_PTR_OFF, 8);
+	ck_assert_uint_eq(ptr, 0);		/* the sender's address is gone */
+	struct umach_ool_note note;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &note, .iov_len = sizeof note };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	ck_assert_int_eq(recvmsg(sock_b[1], &mh, 0), (ssize_t)sizeof note);
+	ck_assert_uint_eq(note.count, 1);
+	ck_assert_uint_eq(note.region[0].offset, OOL_PTR_OFF);
+	ck_assert_uint_eq(note.region[0].size_bytes, OOL_SIZE);
+	int rfd;
+	memcpy(&rfd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof rfd);
+	const uint8_t *p = mmap(NULL, OOL_SIZE, PROT_READ, MAP_PRIVATE, rfd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	for (uint32_t i = 0; i < OOL_SIZE; i += 4093)
+		ck_assert_uint_eq(p[i], (uint8_t)(i * 13u + 1u));
+	munmap((void *)p, OOL_SIZE);
+	close(rfd);
+	ck_assert_uint_eq(kern.ool_in_flight, 0);
+	ck_assert_uint_eq(kern.stats.ool_bytes_copied, before.ool_bytes_copied);
+	ck_assert_uint_eq(kern.stats.bytes_copied - before.bytes_copied,
+			  2 * (OOL_PTR_OFF + 8));
+}
+END_TEST
+
+START_TEST(test_ool_a_note_that_does_not_match_is_send_invalid_memory)
+{
+	struct kt_msg m;
+	uint32_t off = OOL_PTR_OFF;
+	uint64_t size = OOL_SIZE;
+	int fd, fds0 = nfds();
+
+	/* no note at all */
+	ool_msg(&m, MSG_TYPE_BYTE, OOL_SIZE);
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_INVALID_MEMORY);
+	/* a note for another call */
+	fd = ool_memfd(OOL_SIZE, SEALED);
+	ool_note(2, &off, &size, &fd, 1);
+	close(fd);
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_INVALID_MEMORY);
+	/* wrong offset, wrong size */
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF + 8, OOL_SIZE,
+				      ool_memfd(OOL_SIZE, SEALED)),
+			 SEND_INVALID_MEMORY);
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE - 1,
+				      ool_memfd(OOL_SIZE, SEALED)),
+			 SEND_INVALID_MEMORY);
+	/* a region count that does not match */
+	ool_msg(&m, MSG_TYPE_BYTE, OOL_SIZE);
+	ool_note(1, NULL, NULL, NULL, 0);
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_INVALID_MEMORY);
+	ck_assert_uint_eq(kt_queued(b, inbox), 0);
+	ck_assert_uint_eq(kern.nkmsgs, 0);
+	ck_assert_int_eq(nfds(), fds0);		/* every memfd was closed */
+}
+END_TEST
+
+START_TEST(test_ool_a_writable_small_or_non_memfd_region_is_refused)
+{
+	int pipefd[2], fds0 = nfds();
+
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE,
+				      ool_memfd(OOL_SIZE, F_SEAL_SHRINK |
+						F_SEAL_GROW)),
+			 SEND_INVALID_MEMORY);
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE,
+				      ool_memfd(OOL_SIZE / 2, SEALED)),
+			 SEND_INVALID_MEMORY);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	close(pipefd[1]);
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE, pipefd[0]),
+			 SEND_INVALID_MEMORY);
+	int f = open("/proc/self/exe", O_RDONLY);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, 1, f), SEND_INVALID_MEMORY);
+	ck_assert_uint_eq(kern.nkmsgs, 0);
+	ck_assert_int_eq(nfds(), fds0);
+}
+END_TEST
+
+START_TEST(test_ool_limits_items_bytes_in_flight_and_port_arrays)
+{
+	struct kt_msg m;
+	msg_type_long_t d;
+	uint64_t ptr = 0;
+
+	/* 17 out-of-line items */
+	memset(&d, 0, sizeof d);
+	d.msg_type_header.msg_type_longform = 1;
+	d.msg_type_long_name = MSG_TYPE_BYTE;
+	d.msg_type_long_size = 8;
+	kt_msg_init(&m, a_inbox, PORT_NULL, 3);
+	kt_msg_hdr(&m)->msg_simple = 0;
+	for (int i = 0; i < 17; i++) {
+		kt_msg_raw(&m, &d, sizeof d);
+		kt_msg_raw(&m, &ptr, sizeof ptr);
+	}
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_MSG_TOO_LARGE);
+	/* 16 empty ones need no note and arrive as NULL */
+	m.len -= sizeof d + sizeof ptr;
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_SUCCESS);
+	ck_assert_int_eq(kt_receive(b, 0, inbox, UMACH_MSG_BUF, RCV_TIMEOUT, 0),
+			 RCV_SUCCESS);
+	ck_assert_uint_eq(b->chan->slot[0].ool_count, 0);
+	/* one region over 1 GiB */
+	ool_msg(&m, MSG_TYPE_BYTE, 0);
+	msg_type_long_t *dp = (void *)(kt_msg_hdr(&m) + 1);
+	dp->msg_type_long_size = 16;
+	dp->msg_type_long_number = (1u << 29) + 1;
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_MSG_TOO_LARGE);
+	/* out-of-line port arrays are not supported */
+	ool_msg(&m, MSG_TYPE_PORT, 1);
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), SEND_INVALID_MEMORY);
+	/* the bytes in flight are bounded */
+	kern.ool_in_flight = KERN_OOL_BYTES_MAX - OOL_SIZE + 1;
+	int r = ool_send_one(OOL_PTR_OFF, OOL_SIZE,
+			     ool_memfd(OOL_SIZE, SEALED));
+	kern.ool_in_flight = 0;
+	ck_assert_int_eq(r, SEND_KERNEL_REFUSED);
+	ck_assert_uint_eq(kern.nkmsgs, 0);
+}
+END_TEST
+
+START_TEST(test_ool_a_destroyed_message_gives_its_bytes_back)
+{
+	ck_assert_int_eq(ool_send_one(OOL_PTR_OFF, OOL_SIZE,
+				      ool_memfd(OOL_SIZE, SEALED)),
+			 SEND_SUCCESS);
+	ck_assert_uint_eq(kern.ool_in_flight, OOL_SIZE);
+	ck_assert_int_eq(kt_port_deallocate(b, inbox), KERN_SUCCESS);
+	ck_assert_uint_eq(kern.ool_in_flight, 0);
+}
+END_TEST
+
+START_TEST(test_ool_garbage_on_the_socket_is_reported)
+{
+	ck_assert_int_eq(ool_read_notes(&kern, a), 0);
+	ck_assert_int_eq(write(sock_a[1], "junk", 4), 4);
+	ck_assert_int_eq(ool_read_notes(&kern, a), -1);
+}
+END_TEST
+
 static TCase *tcase(const char *name, void (*fn)(void))
 {
 	TCase *tc = tcase_create(name);
@@ -994,6 +1276,16 @@ static Suite *rights_suite(void)
 	tcase_add_test(tc, test_rights_port_set_backup_errors);
 	tcase_add_test(tc, test_rights_a_dead_backup_or_the_port_itself_means_destruction);
 	tcase_add_test(tc, test_rights_every_simple_notification_has_the_reference_format);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ool");
+	tcase_add_checked_fixture(tc, setup_ool, teardown_ool);
+	tcase_add_test(tc, test_ool_a_region_moves_as_a_memfd_and_no_payload_byte_is_copied);
+	tcase_add_test(tc, test_ool_a_note_that_does_not_match_is_send_invalid_memory);
+	tcase_add_test(tc, test_ool_a_writable_small_or_non_memfd_region_is_refused);
+	tcase_add_test(tc, test_ool_limits_items_bytes_in_flight_and_port_arrays);
+	tcase_add_test(tc, test_ool_a_destroyed_message_gives_its_bytes_back);
+	tcase_add_test(tc, test_ool_garbage_on_the_socket_is_reported);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("textbook", setup);
