@@ -105,21 +105,24 @@ _Static_assert(offsetof(struct umach_slot, buf) == 64, "abi: slot buf");
 _Static_assert(sizeof(struct umach_slot) == 64 + UMACH_MSG_BUF, "abi: slot");
 
 /*
- * Out-of-line regions of a received message (protocol.md §9).  Before it
- * answers a receive whose message carries out-of-line data, the kernel
- * sends one note on the task's socket with the regions' memfds as
- * SCM_RIGHTS, in order; the slot's ool_count says how many.  The task maps
- * each memfd privately and writes its address at `offset` in buf.
+ * Out-of-line regions (protocol.md §9, §10).  Before it answers a receive
+ * whose message carries out-of-line data, the kernel sends one note on the
+ * task's socket with the regions' memfds as SCM_RIGHTS, in order; the
+ * slot's ool_count says how many.  The task maps each memfd privately and
+ * writes its address at `offset` in buf.  In the other direction, before
+ * it posts a send with out-of-line data, the task sends a note of the same
+ * layout for that call (seq = the req_seq it will post), which the kernel
+ * checks against the message.
  */
 #define UMACH_OOL_MAX 16u		/* out-of-line items in one message */
 
-struct umach_ool_region {		/* writer: kernel */
+struct umach_ool_region {		/* writer: kernel (§9) or task (§10) */
 	uint32_t offset;		/* of the 8-byte pointer in buf */
 	uint32_t pad0;
 	uint64_t size_bytes;
 };
 
-struct umach_ool_note {			/* writer: kernel */
+struct umach_ool_note {			/* writer: kernel (§9) or task (§10) */
 	uint32_t magic;			/* UMACH_ABI_MAGIC */
 	uint32_t slot;
 	uint32_t seq;			/* the req_seq it answers */
