@@ -355,6 +355,28 @@ static void take_ool(struct kernel *k, struct kmsg *m, struct act *a,
 	k->stats.bytes_moved += c->ool_bytes;
 }
 
+/* Pass 2 of copy-in, after everything checked: cannot fail. */
+static void take_all(struct kernel *k, struct kmsg *m, struct act *a,
+		     const struct check *c, struct entry *reply)
+{
+	struct ktask *t = a->task;
+
+	/* references first: a deallocate item may remove the entries */
+	m->dest = c->dest;
+	port_get(m->dest);
+	if (reply != NULL) {
+		m->reply = reply->port;
+		port_get(m->reply);
+	}
+	m->nitems = c->nitems;
+	m->simple = m->hdr.msg_simple ? 1 : c->nitems == 0 && c->nool == 0;
+	m->sender_id = t->id;
+	if (c->nool > 0)
+		take_ool(k, m, a, c);
+	if (c->nitems > 0)
+		take_items(k, m, &t->space, m->hdr.msg_size - HDR_SIZE);
+}
+
 static int lookup_header(struct space *s, const msg_header_t *h,
 			 uint32_t flags, struct entry **dest,
 			 struct entry **reply)
@@ -392,7 +414,6 @@ int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 	msg_header_t h;
 	struct entry *dest, *reply;
 	struct check c;			/* 16 KiB: the kernel's stack is 8 MiB */
-	uint32_t nitems = 0;
 	int r;
 
 	if (size < HDR_SIZE)
@@ -412,19 +433,19 @@ int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 	memcpy(m->body, buf + HDR_SIZE, len);	/* the one read of the body */
 	k->stats.bytes_copied += h.msg_size;
 	m->bytes_copied = h.msg_size;
-	c.nool = 0;
+	c.nitems = c.nool = 0;
 	r = lookup_header(&t->space, &h, flags, &dest, &reply);
+	if (r == SEND_SUCCESS)
+		c.dest = dest->port;
 	if (r == SEND_SUCCESS && !h.msg_simple) {
 		c.k = k;
 		c.s = &t->space;
-		c.dest = dest->port;
 		r = check_body(&c, m->body, len);
-		nitems = c.nitems;
 		if (r == SEND_SUCCESS)
 			r = check_note(k, a, &c);
 	}
-	if (r == SEND_SUCCESS && nitems > 0) {
-		m->items = umach__calloc(nitems, sizeof *m->items);
+	if (r == SEND_SUCCESS && c.nitems > 0) {
+		m->items = umach__calloc(c.nitems, sizeof *m->items);
 		if (m->items == NULL)
 			r = SEND_KERNEL_REFUSED;
 	}
@@ -432,19 +453,7 @@ int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 		kmsg_destroy(k, m);
 		return r;
 	}
-	m->dest = dest->port;
-	port_get(m->dest);
-	if (reply != NULL) {
-		m->reply = reply->port;
-		port_get(m->reply);
-	}
-	m->nitems = nitems;
-	m->simple = h.msg_simple ? 1 : nitems == 0 && c.nool == 0;
-	m->sender_id = t->id;
-	if (c.nool > 0)
-		take_ool(k, m, a, &c);
-	if (nitems > 0)
-		take_items(k, m, &t->space, len);
+	take_all(k, m, a, &c, reply);
 	*out = m;
 	return SEND_SUCCESS;
 }

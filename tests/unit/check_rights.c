@@ -313,6 +313,17 @@ START_TEST(test_rights_header_local_port_gives_a_send_right_as_remote_port)
 }
 END_TEST
 
+START_TEST(test_rights_a_message_may_deallocate_its_own_destination_right)
+{
+	ck_assert_int_eq(xfer(c, c_inbox, MSG_TYPE_PORT, c_inbox, KT_DEALLOC),
+			 SEND_SUCCESS);
+	ck_assert_int_eq(type_of(c, c_inbox), -1);
+	ck_assert_int_eq(arrive(), inbox);	/* b's own name for it */
+	ck_assert_int_eq(kt_send_int(c, 1, c_inbox, 1, 0, 0),
+			 SEND_INVALID_PORT);
+}
+END_TEST
+
 /* ---- all or nothing ---- */
 
 START_TEST(test_rights_one_bad_item_moves_no_right)
@@ -1241,6 +1252,7 @@ static Suite *rights_suite(void)
 	tcase_add_test(tc, test_rights_all_needs_both_rights);
 	tcase_add_test(tc, test_rights_receive_with_deallocate_is_refused_if_ownership_stays);
 	tcase_add_test(tc, test_rights_header_local_port_gives_a_send_right_as_remote_port);
+	tcase_add_test(tc, test_rights_a_message_may_deallocate_its_own_destination_right);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("copyin", setup);
