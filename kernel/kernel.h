@@ -99,6 +99,8 @@ struct kitem {
 	uint32_t     offset;		/* of the 4-byte name in body */
 	uint32_t     name_type;		/* MSG_TYPE_PORT, ... */
 	uint32_t     rights;		/* RIGHT_RECEIVE, RIGHT_OWN moved */
+	uint32_t     gained;		/* copy-out: orphans that came along */
+	int32_t      out_name;		/* copy-out: the receiver's name */
 	struct port *port;		/* NULL for PORT_NULL */
 };
 

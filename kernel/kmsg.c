@@ -129,10 +129,10 @@ struct check {
 		uint64_t bytes;
 	} ool[UMACH_OOL_MAX];
 	uint32_t       nclaims;
-	struct {				/* rights earlier items took */
+	struct claim {			/* rights earlier items took */
 		struct entry *e;
 		uint32_t      type;		/* RIGHT_* bits */
-	} claim[KERN_ITEMS_PER_MSG];
+	} *claim;			/* made at the first claim; owned */
 };
 
 /*
@@ -155,8 +155,15 @@ static uint32_t moved_rights(const struct kernel *k, uint32_t type_name)
 	}
 }
 
+/* The rights earlier items took from e (a new zero slot), or NULL if
+ * memory ran out. */
 static uint32_t *claimed(struct check *c, struct entry *e)
 {
+	if (c->claim == NULL) {
+		c->claim = umach__malloc(KERN_ITEMS_PER_MSG * sizeof *c->claim);
+		if (c->claim == NULL)
+			return NULL;
+	}
 	for (uint32_t i = 0; i < c->nclaims; i++)
 		if (c->claim[i].e == e)
 			return &c->claim[i].type;
@@ -184,6 +191,8 @@ static int check_port_name(struct check *c, int32_t name, uint32_t moved,
 	if (moved == 0 && !dealloc)
 		return SEND_SUCCESS;	/* a send right: any right will do */
 	uint32_t *taken = claimed(c, e);
+	if (taken == NULL)
+		return SEND_KERNEL_REFUSED;
 	uint32_t held = e->type & ~*taken;
 	if (held == 0 || (held & moved) != moved)
 		return SEND_INVALID_PORT;
@@ -234,7 +243,7 @@ static int check_ool_item(struct check *c, const struct item *it)
 }
 
 /* Pass 1 of copy-in: validate every item, with no side effects. */
-static int check_body(struct check *c, const uint8_t *body, uint32_t len)
+static int check_items(struct check *c, const uint8_t *body, uint32_t len)
 {
 	struct item it;
 	uint32_t pos = 0;
@@ -242,6 +251,7 @@ static int check_body(struct check *c, const uint8_t *body, uint32_t len)
 
 	c->nitems = 0;
 	c->nclaims = 0;
+	c->claim = NULL;
 	c->nool = 0;
 	c->ool_bytes = 0;
 	while ((r = next_item(body, len, &pos, &it)) == 1) {
@@ -377,6 +387,15 @@ static void take_all(struct kernel *k, struct kmsg *m, struct act *a,
 		take_items(k, m, &t->space, m->hdr.msg_size - HDR_SIZE);
 }
 
+static int check_body(struct check *c, const uint8_t *body, uint32_t len)
+{
+	int r = check_items(c, body, len);
+
+	free(c->claim);
+	c->claim = NULL;
+	return r;
+}
+
 static int lookup_header(struct space *s, const msg_header_t *h,
 			 uint32_t flags, struct entry **dest,
 			 struct entry **reply)
@@ -413,7 +432,7 @@ int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 	struct ktask *t = a->task;
 	msg_header_t h;
 	struct entry *dest, *reply;
-	struct check c;			/* 16 KiB: the kernel's stack is 8 MiB */
+	struct check c;
 	int r;
 
 	if (size < HDR_SIZE)
@@ -587,8 +606,6 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 {
 	msg_header_t h = m->hdr;
 	struct entry *local = space_lookup_port(s, m->dest);
-	uint8_t extra[KERN_ITEMS_PER_MSG];
-	int32_t names[KERN_ITEMS_PER_MSG];
 
 	h.msg_simple = m->simple;
 	h.msg_local_port = local ? local->name : PORT_NULL;
@@ -596,19 +613,20 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 	memcpy(buf, &h, HDR_SIZE);
 	memcpy(buf + HDR_SIZE, m->body, m->hdr.msg_size - HDR_SIZE);
 	for (uint32_t i = 0; i < m->nitems; i++) {
-		uint32_t x;
-		names[i] = give_item(k, s, &m->items[i], c, &x);
-		extra[i] = (uint8_t)x;
-		memcpy(buf + HDR_SIZE + m->items[i].offset, &names[i], 4);
+		struct kitem *it = &m->items[i];
+		it->out_name = give_item(k, s, it, c, &it->gained);
+		memcpy(buf + HDR_SIZE + it->offset, &it->out_name, 4);
 	}
 	while (c->npre > 0)
 		free(c->pre[--c->npre]);
 	for (uint32_t i = 0; i < m->nitems; i++) {
-		if (extra[i] & RIGHT_RECEIVE)
-			notify_send(k, s->task, NOTIFY_RECEIVE_RIGHTS, names[i]);
-		if (extra[i] & RIGHT_OWN)
+		const struct kitem *it = &m->items[i];
+		if (it->gained & RIGHT_RECEIVE)
+			notify_send(k, s->task, NOTIFY_RECEIVE_RIGHTS,
+				    it->out_name);
+		if (it->gained & RIGHT_OWN)
 			notify_send(k, s->task, NOTIFY_OWNERSHIP_RIGHTS,
-				    names[i]);
+				    it->out_name);
 	}
 	k->stats.bytes_copied += m->hdr.msg_size;
 	m->bytes_copied += m->hdr.msg_size;
