@@ -226,7 +226,15 @@ int main(void)
 		out.h.msg_type = MSG_TYPE_NORMAL;
 		out.h.msg_remote_port = in.h.msg_remote_port;
 		out.h.msg_id = in.h.msg_id + 100;
-		if (out.h.msg_remote_port != PORT_NULL)
-			msg_send(&out.h, SEND_TIMEOUT, 0);
+		if (out.h.msg_remote_port == PORT_NULL ||
+		    msg_send(&out.h, SEND_TIMEOUT, 0) != SEND_INVALID_PORT ||
+		    out.h.msg_simple)
+			continue;
+		/* The looked-up port died before its NOTIFY_PORT_DELETED was
+		 * read, so the reply cannot carry it: the name died with it. */
+		out.lur.RetCode = NETNAME_NOT_CHECKED_IN;
+		out.h.msg_simple = TRUE;
+		out.h.msg_size = sizeof(struct netname_rc_reply);
+		msg_send(&out.h, SEND_TIMEOUT, 0);
 	}
 }

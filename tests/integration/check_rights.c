@@ -101,7 +101,12 @@ static int taker(void *arg)
 	q.h.msg_local_port = m.p;
 	if (msg_receive(&q.h, RCV_TIMEOUT, 0) != RCV_SUCCESS)
 		return 13;
-	return 0;			/* dying gives the right back */
+	/* wait for A's word, then die: that gives the right back */
+	q.h.msg_size = sizeof q;
+	q.h.msg_local_port = inbox;
+	if (msg_receive(&q.h, RCV_TIMEOUT, 10000) != RCV_SUCCESS)
+		return 14;
+	return 0;
 }
 
 START_TEST(test_receive_right_returns_to_the_owner_when_its_receiver_dies)
@@ -132,6 +137,9 @@ START_TEST(test_receive_right_returns_to_the_owner_when_its_receiver_dies)
 	ck_assert_int_eq(msg_send(&m.h, MSG_OPTION_NONE, 0), SEND_SUCCESS);
 	ck_assert_int_eq(port_type(task_self(), p, &type), KERN_SUCCESS);
 	ck_assert_int_eq(type, PORT_TYPE_OWN);
+	struct msg64 go;
+	msg64_init(&go, b_inbox, PORT_NULL, 3);
+	ck_assert_int_eq(msg_send(&go.h, MSG_OPTION_NONE, 0), SEND_SUCCESS);
 	ck_assert_int_eq(harness_wait(b, 10000), 0);
 	/* b-inbox died with B; then the receive right came home */
 	int id;
