@@ -371,6 +371,31 @@ START_TEST(test_ool_deallocate_bit_takes_the_senders_region)
 }
 END_TEST
 
+/* A forked child writes all over the region it inherited. */
+static int scribbler(void *arg)
+{
+	memset(arg, 0x55, 4096);
+	return ((uint8_t *)arg)[0] == 0x55 ? 0 : 1;
+}
+
+START_TEST(test_ool_vm_allocate_memory_is_not_shared_with_a_forked_child)
+{
+	vm_address_t a;
+	char line[512];
+
+	ck_assert_int_eq(vm_allocate(task_self(), &a, 4096, TRUE),
+			 KERN_SUCCESS);
+	memset((void *)a, 0x11, 4096);
+	pid_t pid = harness_spawn(scribbler, (void *)a);
+	ck_assert_int_eq(harness_wait(pid, 10000), 0);
+	ck_assert_uint_eq(((uint8_t *)a)[0], 0x11);
+	ck_assert_uint_eq(((uint8_t *)a)[4095], 0x11);
+	maps_line(a, line, sizeof line);
+	ck_assert_ptr_null(strstr(line, "rw-s"));
+	ck_assert_int_eq(vm_deallocate(task_self(), a, 4096), KERN_SUCCESS);
+}
+END_TEST
+
 START_TEST(test_ool_unreadable_memory_is_send_invalid_memory)
 {
 	struct ool_msg m;
@@ -406,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ool_1_mib_arrives_exactly_and_later_writes_stay_home);
 	tcase_add_test(tc, test_ool_deallocate_bit_takes_the_senders_region);
 	tcase_add_test(tc, test_ool_unreadable_memory_is_send_invalid_memory);
+	tcase_add_test(tc, test_ool_vm_allocate_memory_is_not_shared_with_a_forked_child);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("next");
 	tcase_add_checked_fixture(tc, setup_next, teardown);
