@@ -3,7 +3,9 @@
  * transfer table, all-or-nothing copy-in, rights in transit whose partner
  * right dies, kmsgs destroyed with rights inside, the reversion chains of
  * 1.11, backup ports and NOTIFY_PORT_DESTROYED, the exact format of every
- * notification (1.12), and where the NeXT profile differs (1.14).
+ * notification (1.12), where the NeXT profile differs (1.14), and
+ * out-of-line memory a task sends as memfds (docs/protocol.md §10), with
+ * the kernel's copy counters.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -566,6 +568,45 @@ START_TEST(test_rights_a_send_that_times_out_releases_its_rights)
 	int32_t name;
 	ck_assert_int_eq(kt_notification(a, &name), NOTIFY_RECEIVE_RIGHTS);
 	ck_assert_int_eq(name, p);
+}
+END_TEST
+
+START_TEST(test_rights_a_blocked_send_that_expires_returns_the_right)
+{
+	int32_t p, name;
+
+	ck_assert_int_eq(kt_port_allocate(a, &p), KERN_SUCCESS);
+	ck_assert_int_eq(kt_port_set_backlog(b, inbox, 1), KERN_SUCCESS);
+	ck_assert_int_eq(kt_send_int(c, 1, c_inbox, 1, 0, 0), SEND_SUCCESS);
+	struct kt_msg m;
+	kt_msg_init(&m, a_inbox, PORT_NULL, 500);
+	kt_msg_ports(&m, MSG_TYPE_PORT_RECEIVE, &p, 1, 0);
+	ck_assert_int_eq(kt_send(a, 0, &m, SEND_TIMEOUT, 50), KT_BLOCKED);
+	ck_assert_uint_eq(port_of(a, p)->transit, RIGHT_RECEIVE);
+	kt_expire_all();
+	ck_assert_int_eq(kt_status(a, 0), SEND_TIMED_OUT);
+	ck_assert_int_eq(kt_notification(a, &name), NOTIFY_RECEIVE_RIGHTS);
+	ck_assert_int_eq(name, p);
+	ck_assert_int_eq(type_of(a, p), PORT_TYPE_RECEIVE_OWN);
+}
+END_TEST
+
+START_TEST(test_rights_a_blocked_sender_that_dies_loses_what_it_carried)
+{
+	int32_t p, name;
+
+	ck_assert_int_eq(kt_port_allocate(a, &p), KERN_SUCCESS);
+	int32_t cp = kt_give_send(a, p, c);
+	ck_assert_int_eq(kt_port_set_backlog(b, inbox, 1), KERN_SUCCESS);
+	ck_assert_int_eq(kt_send_int(c, 1, c_inbox, 1, 0, 0), SEND_SUCCESS);
+	struct kt_msg m;
+	kt_msg_init(&m, a_inbox, PORT_NULL, 500);
+	kt_msg_ports(&m, MSG_TYPE_PORT_ALL, &p, 1, 0);
+	ck_assert_int_eq(kt_send(a, 0, &m, 0, 0), KT_BLOCKED);
+	ktask_destroy(&kern, a);
+	ck_assert_int_eq(kt_notification(c, &name), NOTIFY_PORT_DELETED);
+	ck_assert_int_eq(name, cp);
+	ck_assert_uint_eq(kt_queued(b, inbox), 1);
 }
 END_TEST
 
@@ -1271,6 +1312,8 @@ static Suite *rights_suite(void)
 	tcase_add_test(tc, test_rights_a_destroyed_message_returns_its_receive_right_to_the_owner);
 	tcase_add_test(tc, test_rights_a_destroyed_message_with_both_rights_kills_the_port);
 	tcase_add_test(tc, test_rights_a_send_that_times_out_releases_its_rights);
+	tcase_add_test(tc, test_rights_a_blocked_send_that_expires_returns_the_right);
+	tcase_add_test(tc, test_rights_a_blocked_sender_that_dies_loses_what_it_carried);
 	tcase_add_test(tc, test_rights_rcv_too_large_keeps_the_message_and_its_rights);
 	tcase_add_test(tc, test_rights_no_memory_at_receive_keeps_the_rights_in_transit);
 	tcase_add_test(tc, test_rights_kernel_teardown_with_rights_in_transit_leaks_nothing);
