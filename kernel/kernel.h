@@ -33,6 +33,8 @@
 
 /* What libumach's PORT_ENABLED holds: the name of a task's default set. */
 #define PORT_ENABLED_NAME     (-1)
+#define KERN_OOL_REGION_MAX   (1ull << 30)	/* bytes in one OOL region */
+#define KERN_OOL_BYTES_MAX    (1ull << 32)	/* OOL bytes queued, in all */
 
 /* Kernel objects: ports whose receiver is the kernel itself. */
 #define KOBJ_NONE   0u
@@ -113,16 +115,27 @@ struct port {
 	struct port  *snext, *sprev;	/* pset's members */
 	struct port  *rnext, *rprev;	/* pset's ready list */
 	uint32_t      rlinked;		/* on pset's ready list */
+	/* Receive and ownership rights not held by a space (reference 1.10):
+	 * in transit (carried by a kmsg item, carrier_* says which kmsg), or
+	 * orphaned (its partner is in transit; the right arrives with it). */
+	uint32_t      transit;		/* RIGHT_RECEIVE, RIGHT_OWN bits */
+	uint32_t      orphan;		/* RIGHT_RECEIVE, RIGHT_OWN bits */
+	struct kmsg  *carrier_r;	/* kmsg carrying the receive right */
+	struct kmsg  *carrier_o;	/* kmsg carrying ownership */
+	struct port  *backup;		/* port_set_backup; reference held */
 };
 
 /* A port item inside a kmsg body: where the name goes, and which port. */
 struct kitem {
 	uint32_t     offset;		/* of the 4-byte name in body */
 	uint32_t     name_type;		/* MSG_TYPE_PORT, ... */
+	uint32_t     rights;		/* RIGHT_RECEIVE, RIGHT_OWN moved */
+	uint32_t     gained;		/* copy-out: orphans that came along */
+	int32_t      out_name;		/* copy-out: the receiver's name */
 	struct port *port;		/* NULL for PORT_NULL */
 };
 
-/* An out-of-line region of a kernel-made message: a sealed memfd. */
+/* An out-of-line region of a message: a sealed memfd. */
 struct kool {
 	uint32_t offset;		/* of the 8-byte pointer in body */
 	int      fd;			/* owned */
@@ -141,7 +154,9 @@ struct kmsg {
 	uint32_t      accept_notify;	/* SEND_NOTIFY accepted it over limit */
 	uint32_t      simple;		/* recomputed msg_simple */
 	uint32_t      nool;
-	struct kool   ool[2];		/* kernel replies only (port_names) */
+	struct kool   ool[UMACH_OOL_MAX];
+	uint64_t      bytes_copied;	/* by the kernel: inline, kernel arrays */
+	uint64_t      bytes_moved;	/* OOL bytes passed as memfds, uncopied */
 	uint8_t       body[];		/* hdr.msg_size - sizeof hdr bytes */
 };
 
@@ -172,6 +187,9 @@ struct act {
 	uint32_t        out_size;	/* reply: msg_size */
 	int32_t         out_value;	/* reply: value */
 	uint32_t        out_ool;	/* reply: ool_count */
+	uint32_t        in_valid;	/* in_note/in_fds hold a task's note */
+	struct umach_ool_note in_note;	/* OOL regions of the next send */
+	int             in_fds[UMACH_OOL_MAX];	/* owned while in_valid */
 };
 
 enum watch_kind { W_LISTEN, W_SIGNAL, W_HELLO, W_SOCK, W_DOORBELL, W_PIDFD,
@@ -242,6 +260,7 @@ struct kernel {
 	uint64_t      next_task_id, next_port_id;
 	uint64_t      nports;			/* live ports, for leak checks */
 	uint64_t      nkmsgs;			/* live kmsgs, for leak checks */
+	uint64_t      ool_in_flight;		/* bytes_moved of live kmsgs */
 	struct act  **heap;			/* timer min-heap by deadline */
 	uint32_t      heap_len, heap_cap;
 	uint32_t      spin_us;			/* spin this long after work */
@@ -309,10 +328,18 @@ void port_put(struct kernel *k, struct port *p);
 int port_allocate_in(struct kernel *k, struct space *s, int32_t *out_name);
 void port_drop_rights(struct kernel *k, struct entry *e);
 void port_destroy(struct kernel *k, struct port *p);
+void port_move_out(struct kernel *k, struct entry *e, uint32_t rights,
+		   struct kmsg *m);
+uint32_t port_move_in(struct kernel *k, struct entry *e, uint32_t rights,
+		      struct kmsg *m);
+void port_transit_lost(struct kernel *k, struct port *p, uint32_t rights,
+		       struct kmsg *m);
+int port_carried_to(const struct port *dest, const struct port *p);
+uint32_t port_type_shown(const struct kernel *k, uint32_t type);
 
 /* kmsg.c */
 #define KMSG_RPC 1u		/* kmsg_copyin flag: reply port -1 = none */
-int kmsg_copyin(struct kernel *k, struct ktask *t, const uint8_t *buf,
+int kmsg_copyin(struct kernel *k, struct act *a, const uint8_t *buf,
 		uint32_t size, uint32_t flags, struct kmsg **out);
 /* Preallocated entries for one copy-out (kmsg_copyout_prepare). */
 struct kcopyout {
@@ -329,6 +356,11 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 void kmsg_destroy(struct kernel *k, struct kmsg *m);
 struct kmsg *kmsg_alloc(struct kernel *k, uint32_t size);
 
+/* ool.c: out-of-line regions a task sends (protocol.md §10) */
+int ool_read_notes(struct kernel *k, struct ktask *t);
+void ool_drop_note(struct act *a);
+int ool_check_fd(int fd, uint64_t size_bytes);
+
 /* msgq.c: the send and receive paths of reference 1.8 and 1.9 */
 #define MSGQ_BLOCKED 1		/* not a Mach code: the call now waits */
 int msgq_send(struct kernel *k, struct act *a, struct kmsg *m);
@@ -343,6 +375,7 @@ void waitq_remove(struct waitq *q, struct act *a);
 
 /* notify.c */
 void notify_send(struct kernel *k, struct ktask *t, int id, int32_t name);
+int notify_port_destroyed(struct kernel *k, struct port *p);
 uint32_t notify_desc(uint32_t type_name, uint32_t bits);
 
 /* act.c: completing, blocking and timing out calls */
@@ -395,6 +428,8 @@ void trace_msg_(struct kernel *k, uint32_t ev, struct ktask *actor,
 void trace_act_(struct kernel *k, uint32_t ev, const struct act *a,
 		int32_t status);
 void trace_notify_(struct kernel *k, struct ktask *t, int id, int32_t name);
+void trace_right_(struct kernel *k, struct ktask *to, const struct kmsg *m,
+		  const struct kitem *it);
 void trace_port_(struct kernel *k, uint32_t ev, const struct port *p);
 void trace_task_(struct kernel *k, uint32_t ev, const struct ktask *t);
 void trace_knob_(struct kernel *k, uint32_t knob, const struct ktask *t,

@@ -1,8 +1,8 @@
 # umachd, the kernel process.  KERNEL_OBJS (everything but main.o) is also
 # linked into the kernel unit tests, which drive a kernel without a socket.
 KERNEL_SRCS := act.c boot.c fail.c hmap.c kernel.c kmsg.c ktask.c loop.c monitor.c msgq.c \
-	notify.c port.c pset.c space.c sys_msg.c sys_port.c sys_task.c sys_thread.c \
-	syscall.c trace.c
+	notify.c ool.c port.c pset.c space.c sys_msg.c sys_port.c sys_task.c \
+	sys_thread.c syscall.c trace.c
 KERNEL_OBJS := $(addprefix $(BUILD)/kernel/,$(KERNEL_SRCS:.c=.o))
 
 $(BUILD)/umachd: $(KERNEL_OBJS) $(BUILD)/kernel/main.o

@@ -155,6 +155,7 @@ void ktask_destroy(struct kernel *k, struct ktask *t)
 	for (uint32_t i = 0; i < UMACH_SLOTS; i++) {
 		act_abort(k, &t->act[i], KERN_FAILURE);
 		act_release_ports(k, &t->act[i]);
+		ool_drop_note(&t->act[i]);
 	}
 	pset_space_fini(k, &t->space);
 	drop_entries(k, &t->space, 1);

@@ -442,6 +442,10 @@ static void poll_events(struct kernel *k, int timeout_ms)
 			continue;
 		else if (w->kind == W_DOORBELL)
 			ring(k, t);
+		else if (w->kind == W_SOCK &&
+			 !(ev[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) &&
+			 ool_read_notes(k, t) == 0)
+			continue;	/* out-of-line notes (protocol.md §10) */
 		else {
 			/* Hang-up, pid exit, or bytes a task must not send. */
 			t->dying = 1;

@@ -3,7 +3,10 @@
  * (reference 1.1, 1.11 port_deallocate, 1.12).  A port lives while it has a
  * receiver or an owner; when both are gone it is destroyed: its senders get
  * NOTIFY_PORT_DELETED, blocked callers wake with an error and its queued
- * messages are destroyed.  The memory goes with the last reference.
+ * messages are destroyed (rights they carry are released, port_settle).
+ * Receive and ownership rights travel in messages (kmsg.c); while they do,
+ * the port records them as in transit.  The memory goes with the last
+ * reference.
  */
 #include <stdlib.h>
 
@@ -75,12 +78,57 @@ static void give_right(struct kernel *k, struct port *p, struct space *to,
 	notify_send(k, to->task, notify_id, e->name);
 }
 
+/* Right `right` of p is held by a space or carried by a kmsg. */
+static int right_live(const struct port *p, uint32_t right)
+{
+	const struct space *holder =
+		right == RIGHT_RECEIVE ? p->receiver : p->owner;
+
+	return holder != NULL || (p->transit & right) != 0;
+}
+
+/*
+ * A receive or ownership right of p has just left its holder (a space or
+ * a kmsg) without arriving anywhere.  Decide what that means (reference
+ * 1.10, 1.11 port_deallocate): with both rights gone the port goes to its
+ * backup port or dies; a lost right goes to the partner right's holder
+ * with its notification, or, when the partner is itself in transit, waits
+ * in the kernel (orphan) and arrives together with it.
+ */
+static void port_settle(struct kernel *k, struct port *p)
+{
+	int r = right_live(p, RIGHT_RECEIVE), o = right_live(p, RIGHT_OWN);
+
+	if (p->dead)
+		return;
+	if (!r && !o) {
+		p->orphan = 0;
+		if (notify_port_destroyed(k, p) != 0)
+			port_destroy(k, p);
+		return;
+	}
+	if (!r && !(p->orphan & RIGHT_RECEIVE)) {
+		if (p->owner != NULL)
+			give_right(k, p, p->owner, RIGHT_RECEIVE,
+				   NOTIFY_RECEIVE_RIGHTS);
+		else
+			p->orphan |= RIGHT_RECEIVE;
+	}
+	if (!o && !(p->orphan & RIGHT_OWN)) {
+		if (p->receiver != NULL)
+			give_right(k, p, p->receiver, RIGHT_OWN,
+				   NOTIFY_OWNERSHIP_RIGHTS);
+		else
+			p->orphan |= RIGHT_OWN;
+	}
+}
+
 /*
  * Entry e leaves its space (port_deallocate, or its task died).  Losing the
  * receive right hands it to the owner, losing ownership hands it to the
- * receiver (each with its notification); losing both destroys the port.
- * Never fails and never allocates beyond notifications, which are dropped
- * if memory runs out.
+ * receiver (each with its notification); losing both destroys the port
+ * (or sends it to its backup port).  Never fails and never allocates
+ * beyond notifications, which are dropped if memory runs out.
  */
 void port_drop_rights(struct kernel *k, struct entry *e)
 {
@@ -97,17 +145,114 @@ void port_drop_rights(struct kernel *k, struct entry *e)
 	}
 	if (type & RIGHT_OWN)
 		p->owner = NULL;
-	if (!p->dead && (type & (RIGHT_RECEIVE | RIGHT_OWN))) {
-		if (p->receiver == NULL && p->owner == NULL)
-			port_destroy(k, p);
-		else if (p->receiver == NULL)
-			give_right(k, p, p->owner, RIGHT_RECEIVE,
-				   NOTIFY_RECEIVE_RIGHTS);
-		else if (p->owner == NULL)
-			give_right(k, p, p->receiver, RIGHT_OWN,
-				   NOTIFY_OWNERSHIP_RIGHTS);
-	}
+	if (type & (RIGHT_RECEIVE | RIGHT_OWN))
+		port_settle(k, p);
 	port_put(k, p);
+}
+
+/*
+ * Copy-in: entry e gives `rights` (RIGHT_RECEIVE and/or RIGHT_OWN, which
+ * it holds) to kmsg m, which carries them until copy-out or destruction.
+ * e keeps its other rights; its threads blocked receiving on the port
+ * fail with RCV_INVALID_PORT.  Cannot fail.
+ */
+void port_move_out(struct kernel *k, struct entry *e, uint32_t rights,
+		   struct kmsg *m)
+{
+	struct port *p = e->port;
+
+	e->type &= ~rights;
+	p->transit |= rights;
+	if (rights & RIGHT_RECEIVE) {
+		p->receiver = NULL;
+		p->carrier_r = m;
+		msgq_fail_receivers(k, p, e->space);
+	}
+	if (rights & RIGHT_OWN) {
+		p->owner = NULL;
+		p->carrier_o = m;
+	}
+}
+
+/*
+ * Copy-out: the rights kmsg m carried for e's port arrive in e's space.
+ * A partner right orphaned while they travelled arrives with them.
+ * Returns the rights gained that way (the caller sends their
+ * notification: NOTIFY_RECEIVE_RIGHTS or NOTIFY_OWNERSHIP_RIGHTS).
+ */
+uint32_t port_move_in(struct kernel *k, struct entry *e, uint32_t rights,
+		      struct kmsg *m)
+{
+	struct port *p = e->port;
+	uint32_t extra = 0;
+
+	(void)k;
+	(void)m;
+	p->transit &= ~rights;
+	if (rights & RIGHT_RECEIVE) {
+		p->carrier_r = NULL;
+		if (p->orphan & RIGHT_OWN)
+			extra |= RIGHT_OWN;
+	}
+	if (rights & RIGHT_OWN) {
+		p->carrier_o = NULL;
+		if (p->orphan & RIGHT_RECEIVE)
+			extra |= RIGHT_RECEIVE;
+	}
+	p->orphan &= ~extra;
+	rights |= extra;
+	e->type |= rights;
+	if (rights & RIGHT_RECEIVE)
+		p->receiver = e->space;
+	if (rights & RIGHT_OWN)
+		p->owner = e->space;
+	return extra;
+}
+
+/*
+ * Kmsg m is destroyed while it carries `rights` of p: they are lost, with
+ * what that means (port_settle): a receive right reverts to the owner, an
+ * ownership right to the receiver, both lost kill the port.
+ */
+void port_transit_lost(struct kernel *k, struct port *p, uint32_t rights,
+		       struct kmsg *m)
+{
+	(void)m;
+	p->transit &= ~rights;
+	if (rights & RIGHT_RECEIVE)
+		p->carrier_r = NULL;
+	if (rights & RIGHT_OWN)
+		p->carrier_o = NULL;
+	port_settle(k, p);
+}
+
+/*
+ * Would a message sent to dest end up, through receive rights in transit,
+ * on a queue that only p's receiver can read?  (dest is p, or dest's
+ * receive right travels in a message to p, and so on.)  Such a message
+ * carrying p's receive right could never be received.  No side effects.
+ */
+int port_carried_to(const struct port *dest, const struct port *p)
+{
+	for (uint32_t n = 0; dest != NULL; n++) {
+		if (dest == p || n > KERN_TASKS_MAX * 1024u)
+			return 1;
+		if (dest->receiver != NULL)
+			return 0;
+		const struct kmsg *c = dest->carrier_r;
+		if (c == NULL && (dest->orphan & RIGHT_RECEIVE))
+			c = dest->carrier_o;
+		if (c == NULL)
+			return 0;
+		dest = c->dest;
+	}
+	return 0;
+}
+
+/* The PORT_TYPE_* a task is shown: the NeXT profile has no ownership. */
+uint32_t port_type_shown(const struct kernel *k, uint32_t type)
+{
+	return k->profile == UMACH_PROFILE_NEXT ? type & ~RIGHT_OWN : type;
 }
 
 static void fail_waiters(struct kernel *k, struct waitq *q, int32_t status)
@@ -151,6 +296,10 @@ void port_destroy(struct kernel *k, struct port *p)
 	}
 	p->qtail = NULL;
 	p->kobject = NULL;	/* its task keeps its own reference */
+	if (p->backup != NULL) {
+		port_put(k, p->backup);
+		p->backup = NULL;
+	}
 	port_put(k, p);
 	port_put(k, p);		/* the alive reference */
 }

@@ -35,8 +35,10 @@ static void send_half(struct kernel *k, struct act *a)
 {
 	struct kmsg *m;
 	uint32_t flags = a->call == UMACH_CALL_MSG_RPC ? KMSG_RPC : 0;
-	int r = kmsg_copyin(k, a->task, a->task->chan->slot[a->slot].buf,
+	int r = kmsg_copyin(k, a, a->task->chan->slot[a->slot].buf,
 			    send_bytes(a), flags, &m);
+
+	ool_drop_note(a);		/* used by the copy-in, or not for it */
 
 	if (r != SEND_SUCCESS) {
 		TRACE(k, msg, UMACH_EV_SEND_FAIL, a->task, NULL, NULL, r);

@@ -25,6 +25,10 @@ struct mig {
 	int32_t        out[OUT_MAX];
 	uint32_t       out_type[OUT_MAX];
 	uint32_t       nout;
+	const struct kmsg *m;		/* the request (its port items) */
+	struct port   *out_port;	/* a MSG_TYPE_PORT result; ref held */
+	uint32_t       out_port_idx;	/* its index in out[] */
+	uint32_t       has_out_port;
 	struct {				/* out-of-line results */
 		uint32_t type_name, count;
 		int      fd;			/* -1 for an empty array */
@@ -108,7 +112,6 @@ static int k_port_status(struct kernel *k, struct ktask *t, struct mig *c)
 {
 	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
 
-	(void)k;
 	if (c->bad)
 		return MIG_BAD_ARGUMENTS;
 	if (e == NULL)
@@ -120,7 +123,8 @@ static int k_port_status(struct kernel *k, struct ktask *t, struct mig *c)
 	result(c, MSG_TYPE_PORT_NAME, set ? set->name : PORT_NULL);
 	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->count : 0);
 	result(c, MSG_TYPE_INTEGER_32, rcv ? (int32_t)e->port->backlog : 0);
-	result(c, MSG_TYPE_BOOLEAN, (e->type & RIGHT_OWN) != 0);
+	result(c, MSG_TYPE_BOOLEAN,
+	       (port_type_shown(k, e->type) & RIGHT_OWN) != 0);
 	result(c, MSG_TYPE_BOOLEAN, rcv);
 	return KERN_SUCCESS;
 }
@@ -130,7 +134,6 @@ static int k_port_type(struct kernel *k, struct ktask *t, struct mig *c)
 	int32_t name = arg(c, MSG_TYPE_PORT_NAME);
 	struct entry *e = lookup(t, name);
 
-	(void)k;
 	if (c->bad)
 		return MIG_BAD_ARGUMENTS;
 	if (e == NULL && space_lookup_set(&t->space, name) != NULL) {
@@ -139,7 +142,7 @@ static int k_port_type(struct kernel *k, struct ktask *t, struct mig *c)
 	}
 	if (e == NULL)
 		return KERN_INVALID_ARGUMENT;
-	result(c, MSG_TYPE_INTEGER_32, (int32_t)e->type);
+	result(c, MSG_TYPE_INTEGER_32, (int32_t)port_type_shown(k, e->type));
 	return KERN_SUCCESS;
 }
 
@@ -160,14 +163,61 @@ static int k_port_rename(struct kernel *k, struct ktask *t, struct mig *c)
 	return space_rename(&t->space, e, new_name);
 }
 
+/* A send right to p (or PORT_NULL) as a result; takes p's reference. */
+static void result_port(struct mig *c, struct port *p)
+{
+	c->out_port = p;
+	c->out_port_idx = c->nout;
+	c->has_out_port = 1;
+	result(c, MSG_TYPE_PORT, PORT_NULL);
+}
+
+static void drop_out_port(struct kernel *k, struct mig *c)
+{
+	if (c->out_port != NULL)
+		port_put(k, c->out_port);
+	c->out_port = NULL;
+	c->has_out_port = 0;
+}
+
+/*
+ * port_set_backup(task, primary, backup, &previous) (reference 1.11):
+ * when primary would be destroyed, its receive and ownership rights go to
+ * backup in NOTIFY_PORT_DESTROYED instead.  The backup arrives as a send
+ * right (MSG_TYPE_PORT item; PORT_NULL clears it); the old one comes back
+ * as a send right.  Needs the receive right to primary.
+ */
+static int k_port_set_backup(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	struct entry *e = lookup(t, arg(c, MSG_TYPE_PORT_NAME));
+
+	(void)arg(c, MSG_TYPE_PORT);
+	if (c->bad || c->m->nitems != 1)
+		return MIG_BAD_ARGUMENTS;
+	if (e == NULL)
+		return KERN_INVALID_ARGUMENT;
+	if (!(e->type & RIGHT_RECEIVE))
+		return KERN_NOT_RECEIVER;
+	struct port *p = e->port, *b = c->m->items[0].port;
+	if (b != NULL)
+		port_get(b);
+	result_port(c, p->backup);	/* the old backup's reference */
+	p->backup = b;
+	(void)k;
+	return KERN_SUCCESS;
+}
+
 /* An out-of-line array of count 32-bit values as a result. */
-static int result_array(struct mig *c, uint32_t type_name,
+static int result_array(struct kernel *k, struct mig *c, uint32_t type_name,
 			const int32_t *v, uint32_t count)
 {
 	int fd = count ? kmsg_ool_memfd(v, (uint64_t)count * 4) : -1;
 
 	if (count && fd < 0)
 		return KERN_RESOURCE_SHORTAGE;
+	/* the kernel wrote these bytes itself: a copy, counted as one */
+	KSTAT(k, (struct ktask *)NULL, bytes_copied, (uint64_t)count * 4);
+	KSTAT(k, (struct ktask *)NULL, ool_bytes_copied, (uint64_t)count * 4);
 	c->ool[c->nool].type_name = type_name;
 	c->ool[c->nool].count = count;
 	c->ool[c->nool++].fd = fd;
@@ -191,14 +241,13 @@ static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
 	uint32_t n = 0;
 	int r = KERN_RESOURCE_SHORTAGE;
 
-	(void)k;
 	if (names != NULL && types != NULL) {
 		for (uint32_t i = 0; i < s->by_name.cap; i++) {
 			struct entry *e = s->by_name.slots[i].val;
 			if (e == NULL)
 				continue;
 			names[n] = e->name;
-			types[n++] = (int32_t)e->type;
+			types[n++] = (int32_t)port_type_shown(k, e->type);
 		}
 		for (uint32_t i = 0; i < s->sets.cap; i++) {
 			struct pset *set = s->sets.slots[i].val;
@@ -207,9 +256,9 @@ static int k_port_names(struct kernel *k, struct ktask *t, struct mig *c)
 			names[n] = set->name;
 			types[n++] = PORT_TYPE_SET;
 		}
-		r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
+		r = result_array(k, c, MSG_TYPE_PORT_NAME, names, n);
 		if (r == KERN_SUCCESS)
-			r = result_array(c, MSG_TYPE_INTEGER_32, types, n);
+			r = result_array(k, c, MSG_TYPE_INTEGER_32, types, n);
 		if (r != KERN_SUCCESS)
 			drop_arrays(c);
 	}
@@ -321,7 +370,7 @@ static int k_port_set_status(struct kernel *k, struct ktask *t,
 		return KERN_RESOURCE_SHORTAGE;
 	for (struct port *p = set->members; p != NULL; p = p->snext)
 		names[n++] = space_lookup_port(&t->space, p)->name;
-	int r = result_array(c, MSG_TYPE_PORT_NAME, names, n);
+	int r = result_array(k, c, MSG_TYPE_PORT_NAME, names, n);
 	free(names);
 	return r;
 }
@@ -357,25 +406,27 @@ static int k_port_disable(struct kernel *k, struct ktask *t, struct mig *c)
 struct kcall {
 	int32_t  id;
 	uint32_t nargs;
+	uint32_t nports;		/* MSG_TYPE_PORT arguments (complex) */
 	int    (*fn)(struct kernel *k, struct ktask *t, struct mig *c);
 };
 
 /* The task kernel port's routines, by MIG id (subsystem mach, 2000). */
 static const struct kcall task_calls[] = {
-	{ 2002, 1, k_port_enable },	/* xxx_port_enable */
-	{ 2003, 1, k_port_disable },	/* xxx_port_disable */
-	{ 2073, 0, k_port_names },
-	{ 2074, 1, k_port_type },
-	{ 2075, 2, k_port_rename },
-	{ 2076, 0, k_port_allocate },
-	{ 2077, 1, k_port_deallocate },
-	{ 2078, 2, k_port_set_backlog },
-	{ 2079, 1, k_port_status },
-	{ 2080, 0, k_port_set_allocate },
-	{ 2081, 1, k_port_set_deallocate },
-	{ 2082, 2, k_port_set_add },
-	{ 2083, 1, k_port_set_remove },
-	{ 2084, 1, k_port_set_status },
+	{ 2002, 1, 0, k_port_enable },	/* xxx_port_enable */
+	{ 2003, 1, 0, k_port_disable },	/* xxx_port_disable */
+	{ 2073, 0, 0, k_port_names },
+	{ 2074, 1, 0, k_port_type },
+	{ 2075, 2, 0, k_port_rename },
+	{ 2076, 0, 0, k_port_allocate },
+	{ 2077, 1, 0, k_port_deallocate },
+	{ 2078, 2, 0, k_port_set_backlog },
+	{ 2079, 1, 0, k_port_status },
+	{ 2080, 0, 0, k_port_set_allocate },
+	{ 2081, 1, 0, k_port_set_deallocate },
+	{ 2082, 2, 0, k_port_set_add },
+	{ 2083, 1, 0, k_port_set_remove },
+	{ 2084, 1, 0, k_port_set_status },
+	{ 2098, 2, 1, k_port_set_backup },
 };
 
 static const struct kcall *find_call(const struct port *p, int32_t id)
@@ -429,12 +480,31 @@ static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
 	if (r == KERN_SUCCESS)
 		size = HDR + fill_arrays(rm, c, ARG * (1 + n));
 	drop_arrays(c);
-	rm->hdr.msg_simple = rm->nool == 0;
+	if (r == KERN_SUCCESS && c->has_out_port) {
+		/* rm->items was made for it by kobject_dispatch */
+		rm->items[0].offset = ARG * (1 + c->out_port_idx) +
+				      sizeof(msg_type_t);
+		rm->items[0].name_type = MSG_TYPE_PORT;
+		rm->items[0].port = c->out_port;
+		rm->nitems = 1;
+		c->out_port = NULL;
+		c->has_out_port = 0;
+	}
+	rm->hdr.msg_simple = rm->nool == 0 && rm->nitems == 0;
 	rm->hdr.msg_size = size;
 	rm->hdr.msg_type = MSG_TYPE_NORMAL;
 	/* Any id a task chose, INT_MAX too: wrap, never overflow (UB). */
 	rm->hdr.msg_id = (int32_t)((uint32_t)m->hdr.msg_id + 100u);
-	rm->simple = rm->nool == 0;
+	rm->simple = rm->hdr.msg_simple;
+}
+
+/* The request has the shape call expects: size, and simple or not. */
+static int request_fits(const struct kcall *call, const struct kmsg *m)
+{
+	if (m->hdr.msg_size != HDR + ARG * call->nargs)
+		return 0;
+	return call->nports ? !m->simple && m->nitems == call->nports :
+			      m->simple;
 }
 
 /*
@@ -448,7 +518,8 @@ static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
 int kobject_dispatch(struct kernel *k, struct kmsg *m)
 {
 	const struct kcall *call = find_call(m->dest, m->hdr.msg_id);
-	struct mig c = { .in = m->body, .in_len = m->hdr.msg_size - HDR };
+	struct mig c = { .in = m->body, .in_len = m->hdr.msg_size - HDR,
+			 .m = m };
 	struct kmsg *rm = NULL;
 	int r = task_dispatch(k, m);		/* sys_task.c's routines */
 
@@ -458,14 +529,22 @@ int kobject_dispatch(struct kernel *k, struct kmsg *m)
 		kmsg_destroy(k, m);
 		return SEND_KERNEL_REFUSED;
 	}
+	if (rm != NULL && call != NULL && call->nports > 0 &&
+	    (rm->items = umach__calloc(1, sizeof *rm->items)) == NULL) {
+		kmsg_destroy(k, rm);
+		kmsg_destroy(k, m);
+		return SEND_KERNEL_REFUSED;
+	}
 	if (call == NULL)
 		r = MIG_BAD_ID;
-	else if (!m->simple || m->hdr.msg_size != HDR + ARG * call->nargs)
+	else if (!request_fits(call, m))
 		r = MIG_BAD_ARGUMENTS;
 	else
 		r = call->fn(k, m->dest->kobject, &c);
 	if (rm == NULL)
 		drop_arrays(&c);
+	if (rm == NULL || r != KERN_SUCCESS)
+		drop_out_port(k, &c);
 	if (rm != NULL) {
 		fill_reply(rm, m, r, &c);
 		rm->dest = m->reply;	/* the request's reference */

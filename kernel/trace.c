@@ -80,7 +80,8 @@ void trace_msg_(struct kernel *k, uint32_t ev, struct ktask *actor,
 		e.size = m->hdr.msg_size;
 		e.ports = m->nitems + (m->reply != NULL);
 		e.ool = m->nool;
-		e.copied = m->hdr.msg_size;
+		e.copied = m->bytes_copied;
+		e.moved = m->bytes_moved;
 	}
 	emit(k, &e);
 }
@@ -119,6 +120,24 @@ void trace_notify_(struct kernel *k, struct ktask *t, int id, int32_t name)
 	e.msg_id = id;
 	e.name = name;
 	e.port = t->notify ? t->notify->id : 0;
+	emit(k, &e);
+}
+
+/* Receive or ownership rights (it->rights, and orphans it->gained) that
+ * message m moved to task `to`, which names the port it->out_name. */
+void trace_right_(struct kernel *k, struct ktask *to, const struct kmsg *m,
+		  const struct kitem *it)
+{
+	struct umach_rec_event e;
+
+	event_init(&e, UMACH_EV_RIGHT, to,
+		   m->sender_id ? ktask_by_id(k, m->sender_id) : NULL);
+	if (m->sender_id != 0 && e.peer == 0)
+		e.peer = m->sender_id;		/* gone since */
+	e.port = it->port ? it->port->id : 0;
+	e.name = it->out_name;
+	e.msg_id = m->hdr.msg_id;
+	e.rights = it->rights | it->gained;
 	emit(k, &e);
 }
 

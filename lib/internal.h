@@ -40,6 +40,19 @@ int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status);
 /* ool.c: map the out-of-line regions of the message in s. */
 int umach__ool_receive(struct umach_slot *s);
 
+/* ool.c: out-of-line regions of a send (protocol.md §10). */
+struct umach__dealloc {			/* regions sent with deallocate */
+	uint32_t     n;
+	vm_address_t addr[UMACH_OOL_MAX];
+	vm_size_t    size[UMACH_OOL_MAX];
+};
+int umach__ool_send(struct umach_slot *s, struct umach__dealloc *d);
+void umach__ool_sent(const struct umach__dealloc *d);
+
+/* vm.c: the memfd of a vm_allocate'd region starting at addr, sealed,
+ * the caller's mapping made private; or -1. */
+int umach__vm_take(uintptr_t addr, uint64_t size_bytes);
+
 /* thread.c */
 port_t umach__thread_call(uint32_t call);
 

@@ -42,6 +42,15 @@ static int desc_is(const msg_type_t *t, unsigned int type_name)
 	return memcmp(t, &want, sizeof want) == 0;
 }
 
+/* Any of n types is MSG_TYPE_PORT: the message carries a right. */
+static int has_port(const unsigned int *types, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (types[i] == MSG_TYPE_PORT)
+			return 1;
+	return 0;
+}
+
 /* Check a reply of nout results; returns its RetCode or a MIG error. */
 static kern_return_t check_reply(const struct kmsg_buf *m, int id,
 				 const unsigned int *out_types, int nout)
@@ -54,7 +63,8 @@ static kern_return_t check_reply(const struct kmsg_buf *m, int id,
 		return MIG_TYPE_ERROR;
 	if (m->head.msg_size == pill && m->arg[0].v != KERN_SUCCESS)
 		return m->arg[0].v;
-	if (m->head.msg_size != full || !m->head.msg_simple)
+	if (m->head.msg_size != full ||
+	    (m->head.msg_simple == 0) != has_port(out_types, nout))
 		return MIG_TYPE_ERROR;
 	if (m->arg[0].v != KERN_SUCCESS)
 		return m->arg[0].v;
@@ -80,7 +90,7 @@ static kern_return_t kcall(task_t task, int id, const unsigned int *in_types,
 		m.arg[i].t = desc(in_types[i]);
 		m.arg[i].v = in[i];
 	}
-	m.head.msg_simple = TRUE;
+	m.head.msg_simple = !has_port(in_types, nin);
 	m.head.msg_size = sizeof(msg_header_t) + sizeof(struct karg) * nin;
 	m.head.msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
 	m.head.msg_remote_port = task;
@@ -166,6 +176,25 @@ kern_return_t port_rename(task_t task, port_name_t old_name,
 	int32_t in[] = { old_name, new_name };
 
 	return kcall(task, 2075, it, in, 2, NULL, NULL, 0);
+}
+
+/*
+ * port_set_backup: when primary would be destroyed, its receive and
+ * ownership rights go to backup in NOTIFY_PORT_DESTROYED (reference 1.11).
+ * backup PORT_NULL clears it; *previous gets a send right to the old one.
+ */
+kern_return_t port_set_backup(task_t task, port_name_t primary,
+			      port_t backup, port_t *previous)
+{
+	static const unsigned int it[] = { NAME, MSG_TYPE_PORT };
+	static const unsigned int ot[] = { MSG_TYPE_PORT };
+	int32_t in[] = { primary, backup };
+	int32_t out[1];
+	kern_return_t r = kcall(task, 2098, it, in, 2, ot, out, 1);
+
+	if (r == KERN_SUCCESS)
+		*previous = out[0];
+	return r;
 }
 
 /*

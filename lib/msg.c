@@ -37,6 +37,12 @@ static void copy_back(struct umach_slot *s, msg_header_t *h, uint32_t cap,
 	memcpy(h, s->buf, n);
 }
 
+/* The message went out: the call did not end with a send error. */
+static int sent(int32_t r)
+{
+	return r == SEND_WILL_NOTIFY || !msg_return_send(r);
+}
+
 msg_return_t msg_send(msg_header_t *header, msg_option_t option,
 		      msg_timeout_t timeout)
 {
@@ -47,10 +53,17 @@ msg_return_t msg_send(msg_header_t *header, msg_option_t option,
 	if (s == NULL)
 		return SEND_INVALID_PORT;
 	s->send_size = send_copy(s, header);
+	struct umach__dealloc d;
+	int32_t r = umach__ool_send(s, &d);
+	if (r != 0)
+		return r;
 	s->call = UMACH_CALL_MSG_SEND;
 	s->option = option;
 	s->send_timeout_ms = timeout;
-	return umach__call(s, option, SEND_INVALID_PORT);
+	r = umach__call(s, option, SEND_INVALID_PORT);
+	if (sent(r))
+		umach__ool_sent(&d);
+	return r;
 }
 
 msg_return_t msg_receive(msg_header_t *header, msg_option_t option,
@@ -84,12 +97,18 @@ msg_return_t msg_rpc(msg_header_t *header, msg_option_t option,
 	if (s == NULL)
 		return SEND_INVALID_PORT;
 	s->send_size = send_copy(s, header);
+	struct umach__dealloc d;
+	int32_t r = umach__ool_send(s, &d);
+	if (r != 0)
+		return r;
 	s->call = UMACH_CALL_MSG_RPC;
 	s->option = option;
 	s->rcv_size = rcv_size;
 	s->send_timeout_ms = send_timeout;
 	s->rcv_timeout_ms = rcv_timeout;
-	int32_t r = umach__call(s, option, RCV_INVALID_PORT);
+	r = umach__call(s, option, RCV_INVALID_PORT);
+	if (sent(r))
+		umach__ool_sent(&d);
 	copy_back(s, header, rcv_size, r);
 	return r;
 }

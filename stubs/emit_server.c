@@ -186,7 +186,9 @@ static void after_call(FILE *f, const struct umig_routine *r,
 	      "\t\tOutP->RetCode = umig_rc;\n\t\treturn;\n\t}\n", f);
 	for (size_t i = 1; i < rep->n; i++) {
 		const struct witem *w = &rep->v[i];
-		if (emit_has_cnt(w->arg))
+		/* an unbounded out-of-line array has no maximum */
+		if (emit_has_cnt(w->arg) &&
+		    !(w->shape == SHAPE_OOL && c_max(w) == 0))
 			fprintf(f, "\tif (%sCnt > %llu) {\n\t\tOutP->RetCode = "
 				"MIG_ARRAY_TOO_LARGE;\n\t\treturn;\n\t}\n",
 				w->arg->name, (unsigned long long)c_max(w));

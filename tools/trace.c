@@ -40,6 +40,13 @@ static const char *knob_name(int32_t k)
 	       "queue-full" : k == UMACH_KNOB_KILL_AT ? "kill" : "?";
 }
 
+/* The receive and ownership bits of a RIGHT event, in words. */
+static const char *rights_name(uint32_t r)
+{
+	return (r & 6) == 6 ? "receive and ownership" :
+	       (r & 2) ? "receive" : (r & 4) ? "ownership" : "no";
+}
+
 static int parse_num(const char *s, long long min, long long max, long long *v)
 {
 	char *end;
@@ -187,6 +194,11 @@ static void print_text(struct trace_log *l, const struct umach_rec_event *e)
 		ADD("kernel -> %s  NOTIFY_%s name %d", b, mon_notify_name(e->msg_id),
 		    e->name);
 		break;
+	case UMACH_EV_RIGHT:
+		ADD("%s <- %s  %s right%s of port #%llu (name %d)  id %d", a, b,
+		    rights_name(e->rights), e->rights == 6 ? "s" : "",
+		    (unsigned long long)e->port, e->name, e->msg_id);
+		break;
 	case UMACH_EV_PORT_DEATH:
 		ADD("port #%llu", (unsigned long long)e->port);
 		break;
@@ -259,6 +271,8 @@ static void print_json(struct trace_log *l, const struct umach_rec_event *e)
 			e->state == UMACH_TS_RECEIVE ? "receive" : "send");
 	if (e->ev == UMACH_EV_NOTIFY)
 		fprintf(f, ",\"notify\":\"NOTIFY_%s\"", mon_notify_name(e->msg_id));
+	if (e->ev == UMACH_EV_RIGHT)
+		fprintf(f, ",\"moved_rights\":\"%s\"", rights_name(e->rights));
 	if (e->ev == UMACH_EV_KNOB)
 		fprintf(f, ",\"knob\":\"%s\"", knob_name(e->msg_id));
 	if (e->ev == UMACH_EV_LOST)
@@ -420,6 +434,11 @@ static int msc_arc(FILE *f, const struct umach_rec_event *e, size_t ai,
 		snprintf(lab, sizeof lab, "NOTIFY_%s", mon_notify_name(e->msg_id));
 		fprintf(f, "  a%zu->a%zu [linecolour=\"red\", textcolour=\"red\", ",
 			ai, pi);
+		break;
+	case UMACH_EV_RIGHT:
+		snprintf(lab, sizeof lab, "gets %s of #%llu", rights_name(e->rights),
+			 (unsigned long long)e->port);
+		fprintf(f, "  a%zu note a%zu [", ai, ai);
 		break;
 	case UMACH_EV_BLOCK:
 		snprintf(lab, sizeof lab, "blocked: %s",

@@ -41,6 +41,8 @@ kern_return_t mach_ports_lookup(task_t task, port_array_t *ports,
 				unsigned int *count);
 kern_return_t task_get_special_port(task_t task, int which, port_t *port);
 kern_return_t task_set_special_port(task_t task, int which, port_t port);
+kern_return_t port_set_backup(task_t task, port_name_t primary,
+			      port_t backup, port_t *previous);
 kern_return_t vm_allocate(vm_task_t task, vm_address_t *address,
 			  vm_size_t size, boolean_t anywhere);
 kern_return_t vm_deallocate(vm_task_t task, vm_address_t address,

@@ -118,21 +118,24 @@ _Static_assert(offsetof(struct umach_slot, buf) == 64, "abi: slot buf");
 _Static_assert(sizeof(struct umach_slot) == 64 + UMACH_MSG_BUF, "abi: slot");
 
 /*
- * Out-of-line regions of a received message (protocol.md §9).  Before it
- * answers a receive whose message carries out-of-line data, the kernel
- * sends one note on the task's socket with the regions' memfds as
- * SCM_RIGHTS, in order; the slot's ool_count says how many.  The task maps
- * each memfd privately and writes its address at `offset` in buf.
+ * Out-of-line regions (protocol.md §9, §13).  Before it answers a receive
+ * whose message carries out-of-line data, the kernel sends one note on the
+ * task's socket with the regions' memfds as SCM_RIGHTS, in order; the
+ * slot's ool_count says how many.  The task maps each memfd privately and
+ * writes its address at `offset` in buf.  In the other direction, before
+ * it posts a send with out-of-line data, the task sends a note of the same
+ * layout for that call (seq = the req_seq it will post), which the kernel
+ * checks against the message.
  */
 #define UMACH_OOL_MAX 16u		/* out-of-line items in one message */
 
-struct umach_ool_region {		/* writer: kernel */
+struct umach_ool_region {		/* writer: kernel (§9) or task (§13) */
 	uint32_t offset;		/* of the 8-byte pointer in buf */
 	uint32_t pad0;
 	uint64_t size_bytes;
 };
 
-struct umach_ool_note {			/* writer: kernel */
+struct umach_ool_note {			/* writer: kernel (§9) or task (§13) */
 	uint32_t magic;			/* UMACH_ABI_MAGIC */
 	uint32_t slot;
 	uint32_t seq;			/* the req_seq it answers */
@@ -264,7 +267,10 @@ struct umach_rec_port {
 #define UMACH_PF_QUEUE_FULL 8u	/* knob */
 
 struct umach_counters {
-	uint64_t msgs_sent, msgs_received, bytes, bytes_copied, bytes_moved;
+	uint64_t msgs_sent, msgs_received, bytes;
+	uint64_t bytes_copied;		/* every byte the kernel copied */
+	uint64_t ool_bytes_copied;	/* of which out-of-line payload */
+	uint64_t bytes_moved;		/* out-of-line payload not copied */
 	uint64_t blocks, wakeups, notifications, timeouts;
 };
 
@@ -284,7 +290,8 @@ struct umach_rec_stats {
 #define UMACH_EV_WAKE      5u	/* a blocked thread went on (status) */
 #define UMACH_EV_TIMEOUT   6u	/* a blocked thread's timer ran out */
 #define UMACH_EV_NOTIFY    7u	/* the kernel sent a notification (msg_id) */
-#define UMACH_EV_RIGHT     8u	/* a right moved (rights: PORT_TYPE_*) */
+#define UMACH_EV_RIGHT     8u	/* a message moved receive/ownership
+				   rights (2: receive, 4: ownership) to task */
 #define UMACH_EV_PORT_DEATH 9u
 #define UMACH_EV_ATTACH    10u	/* a task attached */
 #define UMACH_EV_EXIT      11u	/* a task went away */

@@ -4,9 +4,8 @@
  * the generated demux (rtServer.c) over the srv_* functions below.  One
  * routine per type category, then the forced errors: MIG_BAD_ID,
  * MIG_BAD_ARGUMENTS, MIG_TYPE_ERROR, MIG_REPLY_MISMATCH,
- * MIG_ARRAY_TOO_LARGE and a server that dies in mid-call.  The tests of
- * out-of-line memory and receive rights wait for the kernel (#3); they run
- * when UMIG_RT_PENDING is set in the environment.
+ * MIG_ARRAY_TOO_LARGE and a server that dies in mid-call, out-of-line
+ * arrays and receive, ownership and all rights in both directions.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -662,7 +661,7 @@ START_TEST(test_server_dying_in_mid_call_fails_the_call)
 }
 END_TEST
 
-/* ---- Waiting for the kernel (#3): enable with UMIG_RT_PENDING=1 ---- */
+/* ---- Out-of-line arrays and receive/ownership rights ---- */
 
 START_TEST(test_out_of_line_arrays_round_trip)
 {
@@ -738,11 +737,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_simpleroutine_is_one_way);
 	tcase_add_test(tc, test_waittime_msgoption_sreplyport_msgseqno);
 	tcase_add_test(tc, test_intran_outtran_destructor_translate_on_the_server);
-	if (getenv("UMIG_RT_PENDING") != NULL) {
-		tcase_add_test(tc, test_out_of_line_arrays_round_trip);
-		tcase_add_test(tc, test_receive_ownership_and_all_rights_travel);
-		tcase_add_test(tc, test_servercopy_and_dealloc_flags_reach_the_message);
-	}
+	tcase_add_test(tc, test_out_of_line_arrays_round_trip);
+	tcase_add_test(tc, test_receive_ownership_and_all_rights_travel);
+	tcase_add_test(tc, test_servercopy_and_dealloc_flags_reach_the_message);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(err, setup, teardown);
 	tcase_set_timeout(err, 30);

@@ -557,7 +557,7 @@ START_TEST(test_msgq_send_deallocating_a_receive_right_holder_s_port_returns_inv
 }
 END_TEST
 
-START_TEST(test_msgq_send_of_an_out_of_line_item_returns_invalid_memory)
+START_TEST(test_msgq_send_of_an_out_of_line_item_without_its_note_returns_invalid_memory)
 {
 	uint32_t item[4] = { kt_desc(MSG_TYPE_INTEGER_32, 32, 4, 0), 0, 0, 0 };
 	struct kt_msg m;
@@ -1073,7 +1073,7 @@ static Suite *msgq_suite(void)
 	tcase_add_test(tc, test_msgq_send_of_a_port_item_naming_an_unknown_name_returns_invalid_port);
 	tcase_add_test(tc, test_msgq_send_of_a_port_item_not_32_bits_returns_invalid_port);
 	tcase_add_test(tc, test_msgq_send_deallocating_a_receive_right_holder_s_port_returns_invalid_port);
-	tcase_add_test(tc, test_msgq_send_of_an_out_of_line_item_returns_invalid_memory);
+	tcase_add_test(tc, test_msgq_send_of_an_out_of_line_item_without_its_note_returns_invalid_memory);
 	tcase_add_test(tc, test_msgq_send_with_msg_size_past_send_size_returns_invalid_memory);
 	tcase_add_test(tc, test_msgq_an_unknown_call_number_returns_invalid_argument);
 	tcase_add_test(tc, test_msgq_a_blocked_sender_gets_invalid_port_when_the_port_dies);

@@ -391,10 +391,6 @@ static void _Xdescribe(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 		OutP->RetCode = umig_rc;
 		return;
 	}
-	if (dataCnt > 0) {
-		OutP->RetCode = MIG_ARRAY_TOO_LARGE;
-		return;
-	}
 	{
 		msg_type_t umig_t = nameType;
 		size_t umig_n = strnlen(name, 63) + 1;

@@ -1307,10 +1307,6 @@ static void _Xool_iota(msg_header_t *InHeadP, msg_header_t *OutHeadP)
 		OutP->RetCode = umig_rc;
 		return;
 	}
-	if (dataCnt > 0) {
-		OutP->RetCode = MIG_ARRAY_TOO_LARGE;
-		return;
-	}
 	{
 		msg_type_long_t umig_t = dataType;
 
