@@ -295,6 +295,19 @@ double scale_cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+double scale_run_s(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns;
+	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1.0;
+	int ok = fscanf(f, "%llu", &ns) == 1;
+	fclose(f);
+	return ok ? (double)ns / 1e9 : -1.0;
+}
+
 /* ---- pipes between the driver and its children ---- */
 
 int scale_put_byte(int fd, char c)

@@ -44,7 +44,8 @@ struct scale_results {
 	double task_rss_b[SCALE_NTASKS][SCALE_ROUNDS_MAX];
 	double task_pss_b[SCALE_NTASKS][SCALE_ROUNDS_MAX];
 	double task_chan_b[SCALE_NTASKS][SCALE_ROUNDS_MAX];
-	double idle_cpu_pct[SCALE_ROUNDS_MAX];
+	double idle_cpu_pct[SCALE_ROUNDS_MAX];	/* utime + stime */
+	double idle_run_pct[SCALE_ROUNDS_MAX];	/* schedstat */
 };
 
 /* umachd's memory from /proc/PID/smaps, in KiB; memfd_* are the part in
@@ -71,8 +72,11 @@ pid_t scale_kernel_pid(void);
 void scale_kernel_stop(void);
 /* 0, or -1 after a message. */
 int scale_kmem_read(pid_t pid, struct scale_kmem *out);
-/* utime + stime of pid in seconds, or -1. */
+/* utime + stime of pid in seconds (clock ticks), or -1. */
 double scale_cpu_s(pid_t pid);
+/* Time pid's main thread ran on a CPU, in seconds, from
+ * /proc/PID/schedstat (ns resolution; umachd has one thread), or -1. */
+double scale_run_s(pid_t pid);
 int scale_put_byte(int fd, char c);
 int scale_get_bytes(int fd, void *buf, size_t n);
 /* The sections: each fills its part of res; 0, or -1 after a message. */

@@ -133,8 +133,8 @@ static void port_table(FILE *f, const struct scale_results *r, int n,
 	        "random one of them (%u calls); umachd's memory growth per "
 	        "port (smaps Rss and Pss, memfd mappings left out). Ratios "
 	        "divide by the 1,000-port row.\n\n"
-	        "| ports | ns/port_allocate | ÷ | ns/port_type | ÷ "
-	        "| B/port (Rss) | ÷ | B/port (Pss) |\n"
+	        "| ports | ns/port_allocate | ÷ 1,000 | ns/port_type | ÷ 1,000 "
+	        "| B/port (Rss) | ÷ 1,000 | B/port (Pss) |\n"
 	        "|---|---|---|---|---|---|---|---|\n", o->lookups);
 	for (int i = 0; i < SCALE_NPORTS && sizes[i] <= o->max_ports; i++) {
 		fprintf(f, "| %u |", sizes[i]);
@@ -159,7 +159,7 @@ static void task_table(FILE *f, const struct scale_results *r, int n)
 	        "memfd mappings (the channels), and the channel pages umachd "
 	        "has touched (Rss of its `/memfd:umach-channel` mappings), "
 	        "apart. Ratios divide by the 16-task row.\n\n"
-	        "| tasks | KiB/task (Rss, no channel) | ÷ | KiB/task (Pss, no "
+	        "| tasks | KiB/task (Rss, no channel) | ÷ 16 | KiB/task (Pss, no "
 	        "channel) | channel KiB/task (Rss) |\n"
 	        "|---|---|---|---|---|\n");
 	for (int i = 0; i < SCALE_NTASKS; i++) {
@@ -200,10 +200,14 @@ static void bars(FILE *f, const struct scale_results *r, int n,
 	        "| %s |\n", port, port <= 256 ? "yes" : "no");
 	fprintf(f, "| memory per idle task (256, no channel) | ≤ 128 KiB "
 	        "| %.1f KiB | %s |\n", task, task <= 128 ? "yes" : "no");
-	fprintf(f, "| umachd CPU, %d idle tasks, %.0f s | < 1 %% | ",
-	        SCALE_IDLE_TASKS, o->idle_s);
+	fprintf(f, "| umachd CPU, %d idle tasks, %.0f s: utime+stime "
+	        "(%% of one CPU) | < 1 %% |", SCALE_IDLE_TASKS, o->idle_s);
 	cell(f, r->idle_cpu_pct, n);
 	fprintf(f, " %s |\n", cpu < 1 ? "yes" : "no");
+	fprintf(f, "| the same from /proc/PID/schedstat (ns resolution) "
+	        "| < 1 %% |");
+	cell(f, r->idle_run_pct, n);
+	fprintf(f, " %s |\n", med(r->idle_run_pct, n) < 1 ? "yes" : "no");
 }
 
 static void report(FILE *f, const struct scale_results *r,

@@ -255,21 +255,24 @@ int scale_idle(const struct scale_opts *o, struct scale_results *res)
 			return -1;
 		pid_t k = scale_kernel_pid();
 		int st = idle_start(SCALE_IDLE_TASKS);
-		double c0 = 0, c1 = 0, t0 = 0, t1 = 0;
+		double c0 = 0, c1 = 0, r0 = 0, r1 = 0, t0 = 0, t1 = 0;
 		if (st == 0) {
 			sleep_ms(1000);	/* past the kernel's spin */
 			c0 = scale_cpu_s(k);
+			r0 = scale_run_s(k);
 			t0 = scale_now();
 			sleep_ms((long)(o->idle_s * 1000));
 			c1 = scale_cpu_s(k);
+			r1 = scale_run_s(k);
 			t1 = scale_now();
 		}
 		scale_cleanup();
-		if (st < 0 || c0 < 0 || c1 < 0) {
+		if (st < 0 || c0 < 0 || c1 < 0 || r0 < 0 || r1 < 0) {
 			bench_error("idle section failed");
 			return -1;
 		}
 		res->idle_cpu_pct[round] = 100.0 * (c1 - c0) / (t1 - t0);
+		res->idle_run_pct[round] = 100.0 * (r1 - r0) / (t1 - t0);
 	}
 	return 0;
 }
