@@ -241,6 +241,26 @@ static void usage(FILE *f)
 	        "(100000), SCALE_IDLE_S (10)\n");
 }
 
+/*
+ * libumach attaches every process that links it before main, to the
+ * default kernel if one runs there (another engineer's, say).  The driver
+ * must not be a task of a kernel it did not start, so it runs itself again
+ * with $UMACH_SOCKET pointing nowhere; its children attach to the private
+ * kernels at their first call.
+ */
+#define NO_KERNEL "/nonexistent/umach-bench-scale-driver"
+
+static void leave_default_kernel(char **argv)
+{
+	const char *e = getenv("UMACH_SOCKET");
+	if (e && strcmp(e, NO_KERNEL) == 0)
+		return;
+	setenv("UMACH_SOCKET", NO_KERNEL, 1);
+	execv("/proc/self/exe", argv);
+	perror("bench-scale: re-exec");
+	exit(1);
+}
+
 static void load_avg(double *out)
 {
 	FILE *f = fopen("/proc/loadavg", "r");
@@ -257,6 +277,7 @@ int main(int argc, char **argv)
 	struct scale_opts o = {3, 1.0, 100000, 10.0, 1000000};
 	const char *out = NULL, *commit = "unknown";
 	int quick = 0;
+	leave_default_kernel(argv);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = 1;
