@@ -161,7 +161,7 @@ static void task_table(FILE *f, const struct scale_results *r, int n)
 	        "apart. Ratios divide by the 16-task row.\n\n"
 	        "| tasks | KiB/task (Rss, no channel) | ÷ 16 | KiB/task (Pss, no "
 	        "channel) | channel KiB/task (Rss) |\n"
-	        "|---|---|---|---|---|\n");
+	        "|---|---|---|---|\n");
 	for (int i = 0; i < SCALE_NTASKS; i++) {
 		double rss[SCALE_ROUNDS_MAX], pss[SCALE_ROUNDS_MAX];
 		double ch[SCALE_ROUNDS_MAX];
@@ -200,7 +200,7 @@ static void bars(FILE *f, const struct scale_results *r, int n,
 	        "| %s |\n", port, port <= 256 ? "yes" : "no");
 	fprintf(f, "| memory per idle task (256, no channel) | ≤ 128 KiB "
 	        "| %.1f KiB | %s |\n", task, task <= 128 ? "yes" : "no");
-	fprintf(f, "| umachd CPU, %d idle tasks, %.0f s: utime+stime "
+	fprintf(f, "| umachd CPU, %d idle tasks, %.3g s: utime+stime "
 	        "(%% of one CPU) | < 1 %% |", SCALE_IDLE_TASKS, o->idle_s);
 	cell(f, r->idle_cpu_pct, n);
 	fprintf(f, " %s |\n", cpu < 1 ? "yes" : "no");
@@ -210,12 +210,51 @@ static void bars(FILE *f, const struct scale_results *r, int n,
 	fprintf(f, " %s |\n", med(r->idle_run_pct, n) < 1 ? "yes" : "no");
 }
 
+/* One line of the growth summary: a cost per unit at the smallest and
+ * the largest size.  Within 0.5-2x over the whole range is read as flat,
+ * O(1) per unit; anything else is reported as growing, for a reader. */
+static void growth(FILE *f, const char *what, const char *unit,
+                   double lo_size, double hi_size, double lo, double hi)
+{
+	double ratio = lo > 0 ? hi / lo : 0;
+	fprintf(f, "| %s | %.0f → %.0f %s (%.0f×) | %.2f× | %s |\n", what,
+	        lo_size, hi_size, unit, hi_size / lo_size, ratio,
+	        ratio >= 0.5 && ratio <= 2 ? "flat: O(1) per unit"
+	                                   : "not flat: see the table");
+}
+
+static void growth_table(FILE *f, const struct scale_results *r, int n,
+                         const struct scale_opts *o)
+{
+	static const uint32_t cs[] = SCALE_CLIENT_SIZES;
+	static const uint32_t ps[] = SCALE_PORT_SIZES;
+	static const uint32_t ts[] = SCALE_TASK_SIZES;
+	int c = SCALE_NCLIENTS - 1, p = SCALE_NPORTS - 1, t = SCALE_NTASKS - 1;
+	while (p > 0 && ps[p] > o->max_ports)
+		p--;
+	fprintf(f, "## Growth, largest size ÷ smallest\n\n"
+	        "| cost | sizes | cost ratio | reading |\n"
+	        "|---|---|---|---|\n");
+	growth(f, "aggregate RPC/s (per server)", "clients", cs[0], cs[c],
+	       med(r->rpc_rate[0], n), med(r->rpc_rate[c], n));
+	growth(f, "ns per port_allocate", "ports", ps[0], ps[p],
+	       med(r->alloc_ns[0], n), med(r->alloc_ns[p], n));
+	growth(f, "ns per port_type", "ports", ps[0], ps[p],
+	       med(r->lookup_ns[0], n), med(r->lookup_ns[p], n));
+	growth(f, "bytes per port", "ports", ps[0], ps[p],
+	       med(r->port_rss_b[0], n), med(r->port_rss_b[p], n));
+	growth(f, "bytes per idle task", "tasks", ts[0], ts[t],
+	       med(r->task_rss_b[0], n), med(r->task_rss_b[t], n));
+	fputc('\n', f);
+}
+
 static void report(FILE *f, const struct scale_results *r,
                    const struct scale_opts *o)
 {
 	rpc_table(f, r, o->rounds, o->rpc_s);
 	port_table(f, r, o->rounds, o);
 	task_table(f, r, o->rounds);
+	growth_table(f, r, o->rounds, o);
 	bars(f, r, o->rounds, o);
 }
 

@@ -249,7 +249,7 @@ int scale_tasks(const struct scale_opts *o, struct scale_results *res)
 int scale_idle(const struct scale_opts *o, struct scale_results *res)
 {
 	for (int round = 0; round < o->rounds; round++) {
-		scale_progress("idle: round %d, %d idle tasks for %.0f s",
+		scale_progress("idle: round %d, %d idle tasks for %.3g s",
 		               round + 1, SCALE_IDLE_TASKS, o->idle_s);
 		if (scale_kernel_start() < 0)
 			return -1;
