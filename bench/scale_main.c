@@ -161,7 +161,7 @@ static void task_table(FILE *f, const struct scale_results *r, int n)
 	        "apart. Ratios divide by the 16-task row.\n\n"
 	        "| tasks | KiB/task (Rss, no channel) | ÷ 16 | KiB/task (Pss, no "
 	        "channel) | channel KiB/task (Rss) |\n"
-	        "|---|---|---|---|\n");
+	        "|---|---|---|---|---|\n");
 	for (int i = 0; i < SCALE_NTASKS; i++) {
 		double rss[SCALE_ROUNDS_MAX], pss[SCALE_ROUNDS_MAX];
 		double ch[SCALE_ROUNDS_MAX];
