@@ -308,6 +308,22 @@ double scale_run_s(pid_t pid)
 	return ok ? (double)ns / 1e9 : -1.0;
 }
 
+double scale_ctxsw(pid_t pid)
+{
+	char path[64], line[128];
+	double n = -1.0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long long v;
+		if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1)
+			n = (double)v;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* ---- pipes between the driver and its children ---- */
 
 int scale_put_byte(int fd, char c)
@@ -513,9 +529,16 @@ static int cmp_float(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* What one RPC measurement gives. */
+struct rpc_fig {
+	double rate, p99_us;
+	double kcpu_us;		/* umachd's run time per call */
+	double ksleeps;		/* umachd's voluntary switches per call */
+};
+
 /* Fork n clients, let them run for duration_s together, reap them. */
 static int rpc_run(struct rpc_ctx *c, uint32_t n, double duration_s,
-                   double *out_rate, double *out_p99_us)
+                   struct rpc_fig *out)
 {
 	int ready[2], go[2];
 	char buf[SCALE_CLIENTS_MAX];
@@ -542,12 +565,15 @@ static int rpc_run(struct rpc_ctx *c, uint32_t n, double duration_s,
 	close(ready[1]);
 	close(go[0]);
 	ok = ok && scale_get_bytes(ready[0], buf, n) == 0;
+	pid_t k = scale_kernel_pid();
+	double k0 = scale_run_s(k), s0 = scale_ctxsw(k);
 	double t0 = scale_now();
 	close(go[1]);	/* go */
 	if (ok)
 		sleep_ms((long)(duration_s * 1000));
 	c->sh->stop = 1;
 	double t1 = scale_now();
+	double k1 = scale_run_s(k), s1 = scale_ctxsw(k);
 	close(ready[0]);
 	if (scale_kids_wait(1) < 0 || !ok)
 		return -1;
@@ -563,9 +589,13 @@ static int rpc_run(struct rpc_ctx *c, uint32_t n, double duration_s,
 		kept += k;
 	}
 	qsort(c->sh->samples_us, kept, sizeof(float), cmp_float);
-	*out_rate = (double)total / (t1 - t0);
-	*out_p99_us = kept ? c->sh->samples_us[(size_t)(0.99 * (kept - 1))]
+	out->rate = (double)total / (t1 - t0);
+	out->p99_us = kept ? c->sh->samples_us[(size_t)(0.99 * (kept - 1))]
 	                   : 0.0;
+	/* The clients' last calls after "stop" are in k1 but not in total:
+	 * at most n calls, well under 1 % of a run. */
+	out->kcpu_us = total ? (k1 - k0) * 1e6 / (double)total : 0.0;
+	out->ksleeps = total ? (s1 - s0) / (double)total : 0.0;
 	return 0;
 }
 
@@ -590,14 +620,16 @@ int scale_rpc(const struct scale_opts *o, struct scale_results *res)
 	/* The server is kids[0]; rpc_run reaps only the clients after it. */
 	for (int round = 0; round < o->rounds; round++) {
 		for (int i = 0; i < SCALE_NCLIENTS; i++) {
-			double rate, p99;
+			struct rpc_fig fig;
 			scale_progress("rpc: round %d, %u client%s", round + 1,
 			               sizes[i], sizes[i] > 1 ? "s" : "");
-			int st = rpc_run(&c, sizes[i], o->rpc_s, &rate, &p99);
+			int st = rpc_run(&c, sizes[i], o->rpc_s, &fig);
 			if (st < 0 || waitpid(server, NULL, WNOHANG) != 0)
 				goto out_close;
-			res->rpc_rate[i][round] = rate;
-			res->rpc_p99_us[i][round] = p99;
+			res->rpc_rate[i][round] = fig.rate;
+			res->rpc_p99_us[i][round] = fig.p99_us;
+			res->rpc_kcpu_us[i][round] = fig.kcpu_us;
+			res->rpc_ksleeps[i][round] = fig.ksleeps;
 		}
 	}
 	rc = 0;

@@ -37,6 +37,8 @@ struct scale_opts {
 struct scale_results {
 	double rpc_rate[SCALE_NCLIENTS][SCALE_ROUNDS_MAX];
 	double rpc_p99_us[SCALE_NCLIENTS][SCALE_ROUNDS_MAX];
+	double rpc_kcpu_us[SCALE_NCLIENTS][SCALE_ROUNDS_MAX];	/* per call */
+	double rpc_ksleeps[SCALE_NCLIENTS][SCALE_ROUNDS_MAX];	/* per call */
 	double alloc_ns[SCALE_NPORTS][SCALE_ROUNDS_MAX];
 	double lookup_ns[SCALE_NPORTS][SCALE_ROUNDS_MAX];
 	double port_rss_b[SCALE_NPORTS][SCALE_ROUNDS_MAX];
@@ -77,6 +79,9 @@ double scale_cpu_s(pid_t pid);
 /* Time pid's main thread ran on a CPU, in seconds, from
  * /proc/PID/schedstat (ns resolution; umachd has one thread), or -1. */
 double scale_run_s(pid_t pid);
+/* Times pid's main thread gave up the CPU to wait (voluntary context
+ * switches, /proc/PID/status), or -1. */
+double scale_ctxsw(pid_t pid);
 int scale_put_byte(int fd, char c);
 int scale_get_bytes(int fd, void *buf, size_t n);
 /* The sections: each fills its part of res; 0, or -1 after a message. */
