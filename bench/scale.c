@@ -536,6 +536,28 @@ struct rpc_fig {
 	double ksleeps;		/* umachd's voluntary switches per call */
 };
 
+/* The rate and p99 of a finished run from the clients' counts and
+ * samples (which it sorts in place); the number of calls counted. */
+static uint64_t rpc_collect(struct rpc_shared *sh, uint32_t n, double secs,
+                            struct rpc_fig *out)
+{
+	uint64_t total = 0;
+	size_t kept = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t got = sh->counts[i];
+		total += got;
+		got = got < sh->cap ? got : sh->cap;
+		memmove(sh->samples_us + kept,
+		        sh->samples_us + (size_t)i * sh->cap,
+		        got * sizeof(float));
+		kept += got;
+	}
+	qsort(sh->samples_us, kept, sizeof(float), cmp_float);
+	out->rate = (double)total / secs;
+	out->p99_us = kept ? sh->samples_us[(size_t)(0.99 * (kept - 1))] : 0.0;
+	return total;
+}
+
 /* Fork n clients, let them run for duration_s together, reap them. */
 static int rpc_run(struct rpc_ctx *c, uint32_t n, double duration_s,
                    struct rpc_fig *out)
@@ -577,21 +599,7 @@ static int rpc_run(struct rpc_ctx *c, uint32_t n, double duration_s,
 	close(ready[0]);
 	if (scale_kids_wait(1) < 0 || !ok)
 		return -1;
-	uint64_t total = 0;
-	size_t kept = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t k = c->sh->counts[i];
-		total += k;
-		k = k < c->sh->cap ? k : c->sh->cap;
-		memmove(c->sh->samples_us + kept,
-		        c->sh->samples_us + (size_t)i * c->sh->cap,
-		        k * sizeof(float));
-		kept += k;
-	}
-	qsort(c->sh->samples_us, kept, sizeof(float), cmp_float);
-	out->rate = (double)total / (t1 - t0);
-	out->p99_us = kept ? c->sh->samples_us[(size_t)(0.99 * (kept - 1))]
-	                   : 0.0;
+	uint64_t total = rpc_collect(c->sh, n, t1 - t0, out);
 	/* The clients' last calls after "stop" are in k1 but not in total:
 	 * at most n calls, well under 1 % of a run. */
 	out->kcpu_us = total ? (k1 - k0) * 1e6 / (double)total : 0.0;
