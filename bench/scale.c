@@ -11,7 +11,8 @@
  * Memory comes from /proc/PID/smaps: the mappings named /memfd:... are the
  * task channels (and out-of-line regions), counted apart.  Every kernel
  * and child dies by its pid at the end, on failure and on Ctrl-C.
- * scale_report.c prints the tables.
+ * scale_mem.c has the ports, tasks and idle sections; scale_main.c prints
+ * the report.
  */
 #include <errno.h>
 #include <fcntl.h>
