@@ -64,3 +64,27 @@ bench-quick: $(BENCH_BIN)
 	  --out $(BUILD)/bench/quick/latest.md --dat-dir $(BUILD)/bench/quick \
 	  $(BENCH_ARGS)
 	$(call bench_plot,$(BUILD)/bench/quick,$(BUILD)/bench/quick/rtt.png)
+
+# `make bench-scale` (issue #6 item 2): how umachd's costs grow with
+# clients, ports and tasks; writes bench/results/scale.md.  A separate
+# program from `make bench`; see docs/PERFORMANCE.md "Scale".
+ifdef LIB_A
+SCALE_BIN  := $(BUILD)/bench/scale
+SCALE_SRCS := bench/scale.c bench/scale_mem.c bench/scale_main.c
+SCALE_OBJS := $(SCALE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/bench/support.o
+$(BUILD)/bench/scale.o: CFLAGS += -DUMACH_BUILD_DIR='"$(abspath $(BUILD))"'
+
+$(SCALE_BIN): $(SCALE_OBJS) $(LIB_A) $(BUILD)/umachd $(BUILD)/umach-netnamed
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(SCALE_OBJS) $(LIB_A) -lpthread -lrt
+
+.PHONY: bench-scale bench-scale-quick
+bench-scale: $(SCALE_BIN)
+	@mkdir -p bench/results
+	$(SCALE_BIN) --commit=$(BENCH_COMMIT) --out bench/results/scale.md
+
+bench-scale-quick: $(SCALE_BIN)
+	@mkdir -p $(BUILD)/bench/quick
+	$(SCALE_BIN) --quick --commit=$(BENCH_COMMIT) \
+	  --out $(BUILD)/bench/quick/scale.md
+endif
