@@ -208,6 +208,7 @@ struct ktask {
 	struct ktask   *anext;		/* active list (need_wakeup == 0) */
 	uint32_t        active;
 	uint32_t        dying;
+	uint32_t        boot_service;	/* started by the kernel: no uid quota */
 	uint64_t        id;
 	pid_t           pid;
 	uid_t           uid;

@@ -65,7 +65,7 @@ static uint32_t tasks_of_uid(struct kernel *k, uid_t uid)
 	uint32_t n = 0;
 
 	for (struct ktask *t = k->tasks; t != NULL; t = t->next)
-		n += t->uid == uid;
+		n += t->uid == uid && !t->boot_service;
 	return n;
 }
 
@@ -87,6 +87,7 @@ struct ktask *ktask_create(struct kernel *k, pid_t pid, uid_t uid,
 	if (t == NULL)
 		return NULL;
 	t->k = k;
+	t->boot_service = k->boot_role != BOOT_NONE;
 	t->id = ++k->next_task_id;
 	t->pid = pid;
 	t->uid = uid;

@@ -36,6 +36,20 @@ START_TEST(test_limits_task_past_per_uid_limit_is_refused_and_other_uids_attach)
 }
 END_TEST
 
+START_TEST(test_limits_boot_services_do_not_count_against_their_uid)
+{
+	kern.boot_role = BOOT_NAME_SERVER;
+	ck_assert_ptr_nonnull(ktask_create(&kern, 10, 4242, "umach-netnamed"));
+	kern.boot_role = BOOT_ENV_MGR;
+	ck_assert_ptr_nonnull(ktask_create(&kern, 11, 4242, "umach-envmgrd"));
+	kern.boot_role = BOOT_NONE;
+	for (uint32_t i = 0; i < KERN_TASKS_PER_UID; i++)
+		ck_assert_ptr_nonnull(ktask_create(&kern, 100 + (pid_t)i, 4242, "u"));
+	ck_assert_ptr_null(ktask_create(&kern, 1, 4242, "one too many"));
+	ck_assert_uint_eq(kern.ntasks, KERN_TASKS_PER_UID + 2);
+}
+END_TEST
+
 START_TEST(test_limits_task_past_kernel_limit_is_refused_for_any_uid)
 {
 	uint32_t per = KERN_TASKS_PER_UID;
@@ -106,6 +120,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, kt_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_limits_task_past_per_uid_limit_is_refused_and_other_uids_attach);
+	tcase_add_test(tc, test_limits_boot_services_do_not_count_against_their_uid);
 	tcase_add_test(tc, test_limits_task_past_kernel_limit_is_refused_for_any_uid);
 	tcase_add_test(tc, test_limits_one_pass_serves_at_most_the_budget_and_keeps_the_rest);
 	tcase_add_test(tc, test_limits_kernel_call_with_id_int_max_gets_a_wrapped_reply_id);
