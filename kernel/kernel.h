@@ -430,7 +430,7 @@ void trace_act_(struct kernel *k, uint32_t ev, const struct act *a,
 		int32_t status);
 void trace_notify_(struct kernel *k, struct ktask *t, int id, int32_t name);
 void trace_right_(struct kernel *k, struct ktask *to, const struct kmsg *m,
-		  const struct kitem *it);
+		  const struct kitem *it, uint32_t rights);
 void trace_port_(struct kernel *k, uint32_t ev, const struct port *p);
 void trace_task_(struct kernel *k, uint32_t ev, const struct ktask *t);
 void trace_knob_(struct kernel *k, uint32_t knob, const struct ktask *t,

@@ -614,15 +614,16 @@ void kmsg_copyout_finish(struct kernel *k, struct kmsg *m, struct space *s,
 	memcpy(buf + HDR_SIZE, m->body, m->hdr.msg_size - HDR_SIZE);
 	for (uint32_t i = 0; i < m->nitems; i++) {
 		struct kitem *it = &m->items[i];
+		uint32_t moved = it->rights;
 		it->out_name = give_item(k, s, it, c, &it->gained);
 		memcpy(buf + HDR_SIZE + it->offset, &it->out_name, 4);
+		if ((moved | it->gained) != 0)
+			TRACE(k, right, s->task, m, it, moved | it->gained);
 	}
 	while (c->npre > 0)
 		free(c->pre[--c->npre]);
 	for (uint32_t i = 0; i < m->nitems; i++) {
 		const struct kitem *it = &m->items[i];
-		if ((it->rights | it->gained) != 0)
-			TRACE(k, right, s->task, m, it);
 		if (it->gained & RIGHT_RECEIVE)
 			notify_send(k, s->task, NOTIFY_RECEIVE_RIGHTS,
 				    it->out_name);

@@ -267,7 +267,7 @@ static void fill_reply(struct kmsg *rm, const struct kmsg *m, int r,
 	rm->hdr.msg_simple = n == 0;
 	rm->hdr.msg_size = size;
 	rm->hdr.msg_type = MSG_TYPE_NORMAL;
-	rm->hdr.msg_id = m->hdr.msg_id + 100;
+	rm->hdr.msg_id = (int32_t)((uint32_t)m->hdr.msg_id + 100u);
 }
 
 static int run(struct kernel *k, struct ktask *t, struct kmsg *m,

@@ -123,10 +123,10 @@ void trace_notify_(struct kernel *k, struct ktask *t, int id, int32_t name)
 	emit(k, &e);
 }
 
-/* Receive or ownership rights (it->rights, and orphans it->gained) that
+/* Receive or ownership rights (RIGHT_* bits, orphans included) that
  * message m moved to task `to`, which names the port it->out_name. */
 void trace_right_(struct kernel *k, struct ktask *to, const struct kmsg *m,
-		  const struct kitem *it)
+		  const struct kitem *it, uint32_t rights)
 {
 	struct umach_rec_event e;
 
@@ -137,7 +137,7 @@ void trace_right_(struct kernel *k, struct ktask *to, const struct kmsg *m,
 	e.port = it->port ? it->port->id : 0;
 	e.name = it->out_name;
 	e.msg_id = m->hdr.msg_id;
-	e.rights = it->rights | it->gained;
+	e.rights = rights;
 	emit(k, &e);
 }
 

@@ -18,12 +18,28 @@ ALL_TARGETS += $(BUILD)/examples/demo
 
 # The concept examples (tasks/examples/README.md), each started by a
 # scenario file with `umach up`.
-EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot
+EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot rights portset \
+	bigcopy echo_rpc
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 
 $(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/tasks/examples/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) -lpthread
+
+# The echo example's interface, compiled by umig (as stubs/umig.mk does
+# for the name server): stubs and demux link into the one program.
+$(UMIG_GEN)/echo/.stamp: tasks/examples/echo.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -user $(UMIG_GEN)/echo/echoUser.c -server $(UMIG_GEN)/echo/echoServer.c \
+		-header $(UMIG_GEN)/echo/echo.h -sheader $(UMIG_GEN)/echo/echoServer.h $<
+	touch $@
+
+$(addprefix $(UMIG_GEN)/echo/,echoUser.c echoServer.c echo.h echoServer.h): \
+	$(UMIG_GEN)/echo/.stamp ;
+
+$(BUILD)/tasks/examples/echo_rpc.o: $(UMIG_GEN)/echo/.stamp
+$(BUILD)/tasks/examples/echo_rpc.o: override CFLAGS += -I$(UMIG_GEN)/echo
+$(BUILD)/examples/echo_rpc: $(UMIG_GEN)/echo/echoUser.o $(UMIG_GEN)/echo/echoServer.o
 
 ALL_TARGETS += $(EXAMPLE_BINS)
 

@@ -449,7 +449,8 @@ static void answer(union msgs *in, union msgs *out)
 		out->h.msg_type = MSG_TYPE_NORMAL;
 		out->h.msg_remote_port = reply;
 		out->h.msg_local_port = PORT_NULL;
-		out->h.msg_id = id + 100;
+		/* any id a task chose, INT_MAX too: wrap, never overflow */
+		out->h.msg_id = (int)((unsigned)id + 100u);
 		if (reply == PORT_NULL)
 			return;
 		/* A reply carrying a named port fails SEND_INVALID_PORT if that

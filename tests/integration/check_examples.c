@@ -172,6 +172,62 @@ START_TEST(test_mailslot_takes_every_writers_datagrams)
 }
 END_TEST
 
+START_TEST(test_rights_receive_right_moves_and_comes_home)
+{
+	ck_assert_int_eq(up("tasks/examples/rights.scn"), 0);
+	/* the keeper gets the receive right in a message */
+	ck_assert_int_eq(count(EV("right"), TASK("keeper"), PEER("owner"),
+			       "\"moved_rights\":\"receive\"", NULL), 1);
+	/* it dies; the right reverts to the owner, who kept ownership */
+	ck_assert_int_eq(count(EV("notify"), PEER("owner"),
+			       "NOTIFY_RECEIVE_RIGHTS", NULL), 1);
+	/* the owner deallocates it: the sender hears the port died */
+	ck_assert_int_ge(count(EV("notify"), PEER("sender"),
+			       "NOTIFY_PORT_DELETED", NULL), 1);
+	/* request 1 went to the keeper, request 2 to the owner */
+	ck_assert_int_eq(count(EV("receive"), TASK("keeper"), "\"msg_id\":2,",
+			       NULL), 1);
+	ck_assert_int_eq(count(EV("receive"), TASK("owner"), "\"msg_id\":2,",
+			       NULL), 1);
+}
+END_TEST
+
+START_TEST(test_portset_server_receives_from_both_members)
+{
+	ck_assert_int_eq(up("tasks/examples/portset.scn"), 0);
+	ck_assert_int_eq(count(EV("receive"), TASK("server"), PEER("a"),
+			       "\"msg_id\":3,", NULL), 3);
+	ck_assert_int_eq(count(EV("receive"), TASK("server"), PEER("b"),
+			       "\"msg_id\":3,", NULL), 3);
+}
+END_TEST
+
+START_TEST(test_bigcopy_moves_the_out_of_line_megabyte_without_copying)
+{
+	ck_assert_int_eq(up("tasks/examples/bigcopy.scn"), 0);
+	/* inline: 132 chunks, each copied by the kernel */
+	ck_assert_int_eq(count(EV("send"), TASK("sender"), "\"msg_id\":10,",
+			       "\"moved\":0,", NULL), 132);
+	/* out of line: one message, 1 MiB moved, only its 48 bytes copied */
+	ck_assert_int_eq(count(EV("send"), TASK("sender"), "\"msg_id\":20,",
+			       "\"ool\":1,", "\"copied\":48,",
+			       "\"moved\":1048576,", NULL), 1);
+}
+END_TEST
+
+START_TEST(test_echo_rpc_through_generated_stubs)
+{
+	ck_assert_int_eq(up("tasks/examples/echo_rpc.scn"), 0);
+	/* three echo requests (5300) answered (5400), then a note (5301) */
+	ck_assert_int_eq(count(EV("send"), TASK("client"), PEER("server"),
+			       "\"msg_id\":5300,", NULL), 3);
+	ck_assert_int_eq(count(EV("send"), TASK("server"), PEER("client"),
+			       "\"msg_id\":5400,", NULL), 3);
+	ck_assert_int_eq(count(EV("receive"), TASK("server"),
+			       "\"msg_id\":5301,", NULL), 1);
+}
+END_TEST
+
 static void scenario(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -267,6 +323,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_deadport_client_is_notified);
 	tcase_add_test(tc, test_portpipe_writer_blocks_when_the_pipe_is_full);
 	tcase_add_test(tc, test_mailslot_takes_every_writers_datagrams);
+	tcase_add_test(tc, test_rights_receive_right_moves_and_comes_home);
+	tcase_add_test(tc, test_portset_server_receives_from_both_members);
+	tcase_add_test(tc, test_bigcopy_moves_the_out_of_line_megabyte_without_copying);
+	tcase_add_test(tc, test_echo_rpc_through_generated_stubs);
 	tcase_add_test(tc, test_up_standing_kill_knob_by_task_name);
 	tcase_add_test(tc, test_up_stops_every_task_on_ctrl_c);
 	tcase_add_test(tc, test_up_errors_name_the_file_and_line);

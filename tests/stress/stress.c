@@ -142,7 +142,7 @@ int st_kernel_stop(struct st_kernel *k)
 		status = st_wait(k->pid, 10000);
 	}
 	k->pid = -1;
-	if (status != 0)
+	if (status != 0 || getenv("UMACH_STRESS_SHOW_LOG") != NULL)
 		show_log(k);
 	unlink(k->sock);
 	unlink(k->log);
@@ -193,8 +193,12 @@ int st_settle(pid_t pid, int fds, int maps, int timeout_ms)
 	for (;;) {
 		if (st_fds(pid) == fds && st_memfd_maps(pid) == maps)
 			return 1;
-		if (st_now_us() > end)
+		if (st_now_us() > end) {
+			fprintf(stderr, "stress: kernel %d has %d fds (baseline %d) "
+				"and %d memfd maps (baseline %d)\n", (int)pid,
+				st_fds(pid), fds, st_memfd_maps(pid), maps);
 			return 0;
+		}
 		usleep(2000);
 	}
 }
