@@ -4,8 +4,10 @@
  * bytes are glibc's PTHREAD_*_INITIALIZER (checked by check_cthreads), so
  * static structs set with MUTEX_INITIALIZER or left zero need no init.
  * mutex->lock mirrors "held" for programs that look at it, written only by
- * the holder.  mutex_clear and condition_clear leave the object usable, as
- * the era's no-op mutex_clear did.
+ * the holder.  Unlike the era's spin-lock mutexes, a mutex is unlocked by
+ * the thread that holds it (pthreads' rule).  mutex_clear and
+ * condition_clear leave the object usable, as the era's no-op mutex_clear
+ * did.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -43,8 +45,11 @@ void mutex_init(mutex_t m)
 /* Release what m holds; m stays usable.  A held mutex is left alone. */
 void mutex_clear(mutex_t m)
 {
-	if (pthread_mutex_destroy(pm(m)) == 0)
-		pthread_mutex_init(pm(m), NULL);
+	if (pthread_mutex_trylock(pm(m)) != 0)
+		return;
+	pthread_mutex_unlock(pm(m));
+	pthread_mutex_destroy(pm(m));
+	pthread_mutex_init(pm(m), NULL);
 }
 
 /* Free a mutex from mutex_alloc; NULL is ignored. */

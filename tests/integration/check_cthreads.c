@@ -118,7 +118,6 @@ START_TEST(test_detached_threads_run_and_are_counted_until_they_end)
 		cthread_detach(cthread_fork(wait_for_gate, &ran[i]));
 	ck_assert_int_eq(cthread_count(), 4);
 	mutex_unlock(&gate);
-	ck_assert_int_eq(gate.lock, 0);
 	for (int i = 0; i < 500 && cthread_count() > 1; i++)
 		usleep(10000);
 	ck_assert_int_eq(cthread_count(), 1);
@@ -128,9 +127,15 @@ START_TEST(test_detached_threads_run_and_are_counted_until_they_end)
 }
 END_TEST
 
+/* Try m from another thread; give it back if taken. */
 static any_t try_gate(any_t arg)
 {
-	return (any_t)(intptr_t)mutex_try_lock((mutex_t)arg);
+	mutex_t m = arg;
+	int took = mutex_try_lock(m);
+
+	if (took)
+		mutex_unlock(m);
+	return (any_t)(intptr_t)took;
 }
 
 START_TEST(test_try_lock_fails_while_held_and_clear_leaves_it_usable)
@@ -144,13 +149,14 @@ START_TEST(test_try_lock_fails_while_held_and_clear_leaves_it_usable)
 	ck_assert_int_eq(mutex_try_lock(m), TRUE);
 	ck_assert_int_eq((intptr_t)cthread_join(cthread_fork(try_gate, m)), FALSE);
 	mutex_clear(m);			/* held: left alone */
+	ck_assert_int_eq((intptr_t)cthread_join(cthread_fork(try_gate, m)), FALSE);
+	ck_assert_int_eq(m->lock, 1);
 	mutex_unlock(m);
 	mutex_clear(m);
 	(mutex_lock)(m);
 	mutex_unlock(m);
 	ck_assert_int_eq((intptr_t)cthread_join(cthread_fork(try_gate, m)), TRUE);
-	ck_assert_int_eq(m->lock, 1);
-	mutex_unlock(m);
+	ck_assert_int_eq(m->lock, 0);
 	mutex_init(m);
 	mutex_wait_lock(m);
 	mutex_unlock(m);
@@ -319,6 +325,63 @@ START_TEST(test_cthread_exit_from_main_waits_for_the_other_threads)
 }
 END_TEST
 
+static struct mutex start_lock = MUTEX_INITIALIZER;
+static struct condition start_cond = CONDITION_INITIALIZER;
+static int started, go;
+
+/* Wait until every thread is here, then make a first call at once. */
+static any_t first_call_together(any_t arg)
+{
+	port_t p;
+	struct msg64 m;
+
+	mutex_lock(&start_lock);
+	started++;
+	condition_broadcast(&start_cond);
+	while (!go)
+		condition_wait(&start_cond, &start_lock);
+	mutex_unlock(&start_lock);
+	if (port_allocate(task_self(), &p) != KERN_SUCCESS)
+		return (any_t)1;
+	msg64_init(&m, p, PORT_NULL, (int)(intptr_t)arg);
+	if (msg_send(&m.h, SEND_TIMEOUT, 0) != SEND_SUCCESS)
+		return (any_t)2;
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = p;
+	if (msg_receive(&m.h, RCV_TIMEOUT, 1000) != RCV_SUCCESS ||
+	    m.h.msg_id != (int)(intptr_t)arg)
+		return (any_t)3;
+	return (any_t)(intptr_t)(task_self() == PORT_NULL ? 4 : 0);
+}
+
+/* A forked child is a new task at its first call: 8 cthreads make it. */
+static int child_with_threads(void *arg)
+{
+	cthread_t t[THREADS];
+	int bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < THREADS; i++)
+		t[i] = cthread_fork(first_call_together, (any_t)(intptr_t)(i + 1));
+	mutex_lock(&start_lock);
+	while (started < THREADS)
+		condition_wait(&start_cond, &start_lock);
+	go = 1;
+	condition_broadcast(&start_cond);
+	mutex_unlock(&start_lock);
+	for (int i = 0; i < THREADS; i++)
+		bad |= (int)(intptr_t)cthread_join(t[i]);
+	return bad;
+}
+
+START_TEST(test_8_cthreads_of_a_forked_child_attach_it_together)
+{
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(harness_wait(harness_spawn(child_with_threads,
+							    NULL), 10000), 0);
+}
+END_TEST
+
 /*
  * The stress test's shared state: which names are held right now, and
  * what each thread did.  A name held twice, a failed call, or a message
@@ -463,6 +526,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_spin_locks_exclude);
 	tcase_add_test(tc, test_each_cthread_has_its_own_reply_port);
 	tcase_add_test(tc, test_cthread_exit_from_main_waits_for_the_other_threads);
+	tcase_add_test(tc, test_8_cthreads_of_a_forked_child_attach_it_together);
 	tcase_add_test(tc, test_8_threads_100000_port_calls_keep_names_consistent);
 	suite_add_tcase(s, tc);
 	return s;
