@@ -48,7 +48,7 @@ static int ct_running;		/* forked cthreads not yet finished */
 /* Every forked record not yet freed, so that an unjoined thread's record
  * is still reachable (the era let programs never join). */
 static struct cthread ct_all = { .next = &ct_all, .prev = &ct_all };
-static struct cthread ct_main;
+static struct cthread ct_main = { .name = "main" };
 static __thread struct cthread *ct_me;
 static pthread_key_t ct_key;	/* its destructor marks a thread finished */
 static pthread_once_t ct_once = PTHREAD_ONCE_INIT;
@@ -79,19 +79,46 @@ static void ct_finish(void *arg)
 		free(t);
 }
 
-/* A forked child has only the thread that forked: nothing else runs. */
+/* The list is consistent at fork: no thread is changing it. */
+static void ct_before_fork(void)
+{
+	pthread_mutex_lock(&ct_lock);
+}
+
+static void ct_after_fork_parent(void)
+{
+	pthread_mutex_unlock(&ct_lock);
+}
+
+/*
+ * A forked child has only the thread that forked, and it is the child's
+ * main thread (as in the era): the other records describe threads that
+ * do not exist here and are freed.
+ */
 static void ct_after_fork_child(void)
 {
+	struct cthread *t, *next;
+
+	for (t = ct_all.next; t != &ct_all; t = next) {
+		next = t->next;
+		if (t != ct_me)
+			free(t);
+	}
+	ct_all.next = ct_all.prev = &ct_all;
+	if (ct_me != NULL) {
+		ct_me->forked = 0;	/* now the main thread: never freed */
+		ct_me->name = "main";
+	}
+	ct_running = 0;
 	pthread_mutex_init(&ct_lock, NULL);
 	pthread_cond_init(&ct_gone, NULL);
-	ct_running = 0;
 }
 
 static void ct_setup(void)
 {
 	if (pthread_key_create(&ct_key, ct_finish) != 0)
 		abort();	/* at start-up, only PTHREAD_KEYS_MAX can fail */
-	pthread_atfork(NULL, NULL, ct_after_fork_child);
+	pthread_atfork(ct_before_fork, ct_after_fork_parent, ct_after_fork_child);
 }
 
 static int is_main_thread(void)

@@ -85,7 +85,7 @@ START_TEST(test_name_and_data_belong_to_each_thread)
 	cthread_t t = cthread_fork(own_name_and_data, &x);
 
 	ck_assert_ptr_eq(cthread_join(t), (any_t)1);
-	ck_assert_str_eq(cthread_name(cthread_self()), "?");
+	ck_assert_str_eq(cthread_name(cthread_self()), "main");
 	ck_assert_str_eq(cthread_name(NO_CTHREAD), "?");
 	ck_assert_ptr_eq(cthread_data(cthread_self()), NULL);
 	ck_assert_ptr_eq(cthread_data(NO_CTHREAD), NULL);
@@ -382,6 +382,52 @@ START_TEST(test_8_cthreads_of_a_forked_child_attach_it_together)
 }
 END_TEST
 
+static struct mutex hold_lock = MUTEX_INITIALIZER;
+
+/* Runs until the parent lets go of hold_lock. */
+static any_t held_back(any_t arg)
+{
+	mutex_lock(&hold_lock);
+	mutex_unlock(&hold_lock);
+	return arg;
+}
+
+/* In the child: only the forking thread exists, and it is main. */
+static int child_after_fork(void *arg)
+{
+	(void)arg;
+	if (cthread_count() != 1 || strcmp(cthread_name(cthread_self()), "main"))
+		return 1;
+	if (cthread_join(cthread_fork(add_one, (any_t)1)) != (any_t)2)
+		return 2;
+	cthread_exit((any_t)5);		/* waits for nobody of the parent's */
+	return 3;
+}
+
+static any_t fork_from_a_cthread(any_t arg)
+{
+	cthread_set_name(cthread_self(), "forker");
+	return (any_t)(intptr_t)harness_wait(harness_spawn(child_after_fork,
+							   arg), 10000);
+}
+
+START_TEST(test_a_forked_child_has_one_cthread_its_main)
+{
+	mutex_lock(&hold_lock);
+	cthread_t busy = cthread_fork(held_back, (any_t)9);
+	cthread_t forker = cthread_fork(fork_from_a_cthread, 0);
+
+	ck_assert_int_eq((intptr_t)cthread_join(forker), 5);
+	ck_assert_int_eq(cthread_count(), 2);
+	mutex_unlock(&hold_lock);
+	ck_assert_int_eq((intptr_t)cthread_join(busy), 9);
+	ck_assert_int_eq(cthread_count(), 1);
+	/* and from the main thread too */
+	ck_assert_int_eq(harness_wait(harness_spawn(child_after_fork, NULL),
+				      10000), 5);
+}
+END_TEST
+
 /*
  * The stress test's shared state: which names are held right now, and
  * what each thread did.  A name held twice, a failed call, or a message
@@ -527,6 +573,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_each_cthread_has_its_own_reply_port);
 	tcase_add_test(tc, test_cthread_exit_from_main_waits_for_the_other_threads);
 	tcase_add_test(tc, test_8_cthreads_of_a_forked_child_attach_it_together);
+	tcase_add_test(tc, test_a_forked_child_has_one_cthread_its_main);
 	tcase_add_test(tc, test_8_threads_100000_port_calls_keep_names_consistent);
 	suite_add_tcase(s, tc);
 	return s;
