@@ -5,11 +5,12 @@
  * programs embed them, and MUTEX_INITIALIZER / CONDITION_INITIALIZER work
  * for static ones.  No system header is included, so K&R programs that
  * declare libc themselves still compile.  cthread_init() exists, but every
- * call works without it; each cthread has its own thread_reply() port, and
- * at most 64 threads of a task make Mach calls at once.  cthread_exit()
- * from main waits for the other cthreads, then exits with the result as
- * status; unlike the era's crt0, returning from main does not wait.  In a
- * forked child the forking thread is the only cthread, named "main".
+ * call works without it.  Each cthread has its own thread_reply() port;
+ * at most 64 live threads of a task can make Mach calls (UMACH_SLOTS).
+ * cthread_exit() from main waits for the other cthreads, then exits with
+ * the result as status; unlike the era's crt0, returning from main does
+ * not wait.  In a forked child the forking thread is the only cthread,
+ * named "main".
  */
 #ifndef _CTHREADS_
 #define _CTHREADS_ 1

@@ -328,9 +328,9 @@ END_TEST
 
 /*
  * Signals during a blocked call (reference 1.5).  The main thread blocks;
- * a helper with every signal masked completes the call 600 ms later; an
+ * a helper with every signal masked completes the call at 900 ms; an
  * interval timer (SIGALRM) or the helper (SIGUSR1) signals the main
- * thread at 150 ms, with SA_RESTART off or on.
+ * thread at 250 ms, with SA_RESTART off or on.
  */
 enum { CALL_RECEIVE, CALL_SEND, CALL_RPC };
 
@@ -390,10 +390,10 @@ static void *helper(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	usleep(150000);
+	usleep(250000);
 	if (h->c->sig == SIGUSR1)
 		pthread_kill(h->main_thread, SIGUSR1);
-	usleep(450000);
+	usleep(650000);
 	helper_acted = 1;
 	if (h->c->call == CALL_RECEIVE) {
 		msg64_init(&m, h->port, PORT_NULL, 200);
@@ -432,7 +432,7 @@ START_TEST(test_signal_during_a_blocked_call_goes_on_unless_asked)
 {
 	const struct sigcase *c = &sigcases[_i];
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = c->sa_flags };
-	struct itimerval it = { .it_value = { 0, 150000 } };
+	struct itimerval it = { .it_value = { 0, 250000 } };
 	struct helper h = { .c = c, .main_thread = pthread_self() };
 	struct msg64 m;
 	pthread_t t;
