@@ -19,31 +19,31 @@
 
 #include <cthreads.h>
 
-_Static_assert(sizeof(((struct mutex *)0)->umach_impl) >= sizeof(pthread_mutex_t),
-	       "struct mutex: room for a pthread mutex");
-_Static_assert(sizeof(((struct condition *)0)->umach_impl) >= sizeof(pthread_cond_t),
-	       "struct condition: room for a pthread condition");
+_Static_assert(sizeof(((struct mutex *)0)->umach_impl) >=
+	       sizeof(pthread_mutex_t), "struct mutex: room for a mutex");
+_Static_assert(sizeof(((struct condition *)0)->umach_impl) >=
+	       sizeof(pthread_cond_t), "struct condition: room for one");
 _Static_assert(_Alignof(long long) >= _Alignof(pthread_mutex_t) &&
 	       _Alignof(long long) >= _Alignof(pthread_cond_t),
 	       "umach_impl is aligned for pthread objects");
 
-#define CT_DETACHED 1u		/* nobody will join: the thread frees it */
-#define CT_DONE     2u		/* the thread has finished */
+#define CT_DETACHED 1u	/* nobody will join: the thread frees it */
+#define CT_DONE     2u	/* the thread has finished */
 
 struct cthread {
-	struct cthread *next, *prev;	/* on ct_all while forked; ct_lock */
+	struct cthread *next, *prev;	/* on ct_all; ct_lock held to use */
 	pthread_t    thread;
 	cthread_fn_t func;
 	any_t        arg;
 	any_t        result;
 	any_t        data;	/* the thread's cthread_data */
-	char        *name;	/* the program's string, not copied */
-	int          forked;	/* made by cthread_fork; set before it runs */
+	char        *name;	/* the program's, not copied */
+	int          forked;	/* by cthread_fork; set before it runs */
 	unsigned     flags;	/* CT_*; ct_lock held to use */
 };
 
 static pthread_mutex_t ct_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ct_gone = PTHREAD_COND_INITIALIZER;	/* ct_running fell */
+static pthread_cond_t ct_gone = PTHREAD_COND_INITIALIZER; /* ct_running fell */
 static int ct_running;		/* forked cthreads not yet finished */
 /* Every forked record not yet freed, so that an unjoined thread's record
  * is still reachable (the era let programs never join). */
@@ -117,8 +117,9 @@ static void ct_after_fork_child(void)
 static void ct_setup(void)
 {
 	if (pthread_key_create(&ct_key, ct_finish) != 0)
-		abort();	/* at start-up, only PTHREAD_KEYS_MAX can fail */
-	pthread_atfork(ct_before_fork, ct_after_fork_parent, ct_after_fork_child);
+		abort();	/* only running out of keys can fail */
+	pthread_atfork(ct_before_fork, ct_after_fork_parent,
+		       ct_after_fork_child);
 }
 
 static int is_main_thread(void)
