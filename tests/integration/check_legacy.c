@@ -469,6 +469,113 @@ START_TEST(test_signal_during_a_blocked_call_goes_on_unless_asked)
 }
 END_TEST
 
+struct quiet {
+	pthread_t main_thread;
+	port_t    port;
+};
+
+/* Signal main with SIGUSR1 and SIGUSR2 at 250 ms, send to it at 900 ms. */
+static void *ignored_then_send(void *arg)
+{
+	struct quiet *q = arg;
+	sigset_t all;
+	struct msg64 m;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	usleep(250000);
+	pthread_kill(q->main_thread, SIGUSR1);
+	pthread_kill(q->main_thread, SIGUSR2);
+	usleep(650000);
+	msg64_init(&m, q->port, PORT_NULL, 200);
+	msg_send(&m.h, MSG_OPTION_NONE, 0);
+	return NULL;
+}
+
+/* An ignored signal, and one the program blocks, interrupt nothing. */
+START_TEST(test_ignored_and_blocked_signals_do_not_interrupt)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct quiet q = { .main_thread = pthread_self() };
+	sigset_t usr2;
+	struct msg64 m;
+	pthread_t t;
+
+	signal(SIGUSR1, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+	ck_assert_int_eq(port_allocate(task_self(), &q.port), KERN_SUCCESS);
+	handled = 0;
+	pthread_create(&t, NULL, ignored_then_send, &q);
+	memset(&m, 0, sizeof m);
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = q.port;
+	ck_assert_int_eq(msg_receive(&m.h, RCV_INTERRUPT, 0), RCV_SUCCESS);
+	ck_assert_int_eq(m.h.msg_id, 200);
+	ck_assert_int_eq(handled, 0);
+	pthread_sigmask(SIG_UNBLOCK, &usr2, NULL);	/* now it runs */
+	ck_assert_int_eq(handled, 1);
+	pthread_join(t, NULL);
+}
+END_TEST
+
+/* A task blocked in an interruptible receive forever. */
+static int receive_interruptibly(void *arg)
+{
+	port_t p;
+	struct msg64 m;
+
+	(void)arg;
+	signal(SIGTERM, SIG_DFL);	/* Check's handler would kill the test */
+	if (port_allocate(task_self(), &p) != KERN_SUCCESS)
+		return 1;
+	memset(&m, 0, sizeof m);
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = p;
+	msg_receive(&m.h, RCV_INTERRUPT, 0);
+	return 2;
+}
+
+/* A signal whose default action ends the task still ends it at once. */
+START_TEST(test_a_default_action_signal_ends_a_task_in_an_interruptible_call)
+{
+	pid_t pid = harness_spawn(receive_interruptibly, NULL);
+
+	usleep(300000);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(harness_wait(pid, 2000), 128 + SIGTERM);
+}
+END_TEST
+
+/* An interruptible wait blocks signals and looks for them between sleeps
+ * (docs/protocol.md §5); a dead kernel still ends it within 1 s, as
+ * check_death asks of the other calls. */
+START_TEST(test_kernel_death_ends_an_interruptible_receive_within_1s)
+{
+	port_t p;
+	struct msg64 m;
+
+	ck_assert_int_eq(port_allocate(task_self(), &p), KERN_SUCCESS);
+	pid_t killer = fork();
+	if (killer == 0) {
+		usleep(100000);
+		kill(harness_kernel_pid(), SIGKILL);
+		_exit(0);
+	}
+	memset(&m, 0, sizeof m);
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = p;
+	uint64_t t0 = harness_now_ms();
+	ck_assert_int_eq(msg_receive(&m.h, RCV_INTERRUPT, 0), RCV_INVALID_PORT);
+	ck_assert_uint_lt(harness_now_ms() - t0, 1100);
+	harness_wait(killer, 5000);
+	harness_kill_kernel();
+}
+END_TEST
+
 /* umach run boots a private kernel and name server, and says nothing. */
 START_TEST(test_umach_run_adds_nothing_to_a_legacy_programs_stdout)
 {
@@ -508,6 +615,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rpc_writes_only_the_replys_size);
 	tcase_add_loop_test(tc, test_signal_during_a_blocked_call_goes_on_unless_asked,
 			    0, ncases);
+	tcase_add_test(tc, test_ignored_and_blocked_signals_do_not_interrupt);
+	tcase_add_test(tc, test_a_default_action_signal_ends_a_task_in_an_interruptible_call);
+	tcase_add_test(tc, test_kernel_death_ends_an_interruptible_receive_within_1s);
 	tcase_add_test(tc, test_umach_run_adds_nothing_to_a_legacy_programs_stdout);
 	suite_add_tcase(s, tc);
 	return s;
