@@ -155,17 +155,21 @@ static int attach_locked(void)
 		return say_why(path, "cannot map the channel"), -1;
 	}
 	static uint32_t gen;
-	umach__conn = (struct umach__conn){ .sock = s, .bell = fds[1],
-					    .chan = p, .welcome = wl,
-					    .gen = ++gen };
+	umach__conn.sock = s;
+	umach__conn.bell = fds[1];
+	umach__conn.welcome = wl;
+	umach__conn.gen = ++gen;
 	adopt(&wl);
 	fork_parent = 0;
+	/* Published last: umach__ensure's unlocked check reads chan alone, so
+	 * a thread that sees it must also see everything above. */
+	__atomic_store_n(&umach__conn.chan, p, __ATOMIC_RELEASE);
 	return 0;
 }
 
 int umach__ensure(void)
 {
-	if (umach__conn.chan != NULL)
+	if (__atomic_load_n(&umach__conn.chan, __ATOMIC_ACQUIRE) != NULL)
 		return 0;
 	if (umach__conn.dead)
 		return -1;

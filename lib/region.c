@@ -4,13 +4,16 @@
  * claims one slot; a call writes the request, bumps req_seq, sets the
  * slot's pending bit and rings the doorbell only if the kernel asked for
  * it.  The answer is awaited by a bounded spin, then a futex sleep in
- * slices, so that a dead kernel is noticed within UMACH_DEAD_CHECK_MS.
+ * slices, so that a dead kernel is noticed within UMACH_DEAD_CHECK_MS.  A
+ * call that a signal may interrupt waits with signals blocked and looks
+ * for them between slices (docs/protocol.md §5).
  */
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -19,6 +22,7 @@
 #include "internal.h"
 
 #define UMACH_DEAD_CHECK_MS 20
+#define UMACH_INTERRUPT_CHECK_MS 10	/* signals looked for while blocked */
 
 static _Atomic uint64_t slots_used;	/* bit i: slot i has a thread */
 static pthread_key_t slot_key;
@@ -130,9 +134,9 @@ static int done(struct umach_slot *s, uint32_t seq)
 	return atomic_load_explicit(&s->done_seq, memory_order_acquire) == seq;
 }
 
-static int sleep_once(struct umach_slot *s, uint32_t seq)
+static int sleep_once(struct umach_slot *s, uint32_t seq, long slice_ms)
 {
-	struct timespec ts = { 0, UMACH_DEAD_CHECK_MS * 1000000L };
+	struct timespec ts = { 0, slice_ms * 1000000L };
 
 	atomic_store(&s->sleeping, 1);
 	if (done(s, seq))
@@ -143,23 +147,26 @@ static int sleep_once(struct umach_slot *s, uint32_t seq)
 	return 0;
 }
 
-int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status)
+/* Post the call in s; returns the sequence number its answer will carry. */
+static uint32_t post(struct umach_slot *s)
 {
 	uint32_t seq = atomic_load(&s->req_seq) + 1;
-	int interrupt = option & (SEND_INTERRUPT | RCV_INTERRUPT);
-	uint64_t until;
 
-	if (umach__conn.dead)
-		return dead_status;
 	atomic_store(&s->sleeping, 0);
 	atomic_store(&s->cancel, 0);
 	atomic_store_explicit(&s->req_seq, seq, memory_order_release);
 	ring(s);
-	/* A call that a signal may interrupt sleeps at once: a signal is seen
-	 * only as EINTR from FUTEX_WAIT (docs/protocol.md §5). */
-	until = interrupt ? 0 : now_ns() + spin_ns();
+	return seq;
+}
+
+/* Wait for a call no signal may interrupt: a handler just runs. */
+static int32_t wait_plain(struct umach_slot *s, uint32_t seq,
+			  int32_t dead_status)
+{
+	uint64_t until = now_ns() + spin_ns();
+
 	for (unsigned i = 0; !done(s, seq); i++) {
-		if (i < 64 && until != 0) {
+		if (i < 64) {
 			cpu_relax();
 			continue;
 		}
@@ -167,14 +174,88 @@ int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status)
 			sched_yield();
 			continue;
 		}
-		int err = sleep_once(s, seq);
+		if (sleep_once(s, seq, UMACH_DEAD_CHECK_MS) == ETIMEDOUT &&
+		    kernel_gone())
+			return dead_status;
+	}
+	return s->status;
+}
+
+/*
+ * What is pending among the signals the program left unblocked (in old):
+ * SIG_NONE, SIG_HANDLED (one has a handler, which will run when they are
+ * unblocked) or SIG_DEFAULT (only default or ignored actions).
+ */
+enum { SIG_NONE, SIG_HANDLED, SIG_DEFAULT };
+
+static int pending_signals(const sigset_t *old)
+{
+	sigset_t p;
+	struct sigaction sa;
+	int kind = SIG_NONE;
+
+	if (sigpending(&p) != 0)
+		return SIG_NONE;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&p, sig) != 1 || sigismember(old, sig) == 1)
+			continue;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			return SIG_HANDLED;
+		kind = SIG_DEFAULT;
+	}
+	return kind;
+}
+
+/*
+ * Wait for a call with SEND_INTERRUPT or RCV_INTERRUPT.  The caller
+ * blocked every signal before posting (old is the program's mask), so a
+ * signal cannot slip by while the thread is between two sleeps: it stays
+ * pending, and is looked for every UMACH_INTERRUPT_CHECK_MS.  One with a
+ * handler asks the kernel to end the call (docs/protocol.md §5) and lets
+ * the handlers run; one with a default action is let through at once.
+ */
+static int32_t wait_interruptible(struct umach_slot *s, uint32_t seq,
+				  const sigset_t *old, int32_t dead_status)
+{
+	sigset_t all;
+	int asked = 0;
+
+	sigfillset(&all);
+	while (!done(s, seq)) {
+		int err = sleep_once(s, seq, asked ? UMACH_DEAD_CHECK_MS
+						   : UMACH_INTERRUPT_CHECK_MS);
 		if (err == ETIMEDOUT && kernel_gone())
 			return dead_status;
-		if (err == EINTR && interrupt) {
-			interrupt = 0;
+		if (asked)
+			continue;
+		int kind = pending_signals(old);
+		if (kind == SIG_HANDLED) {
+			/* Ask first: a handler may longjmp out of this call. */
+			asked = 1;
 			atomic_store(&s->cancel, 1);
 			ring(s);
 		}
+		if (kind != SIG_NONE)
+			pthread_sigmask(SIG_SETMASK, old, NULL);
+		if (kind == SIG_DEFAULT)
+			pthread_sigmask(SIG_BLOCK, &all, NULL);
 	}
 	return s->status;
+}
+
+int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status)
+{
+	sigset_t all, old;
+	int32_t r;
+
+	if (umach__conn.dead)
+		return dead_status;
+	if (!(option & (SEND_INTERRUPT | RCV_INTERRUPT)))
+		return wait_plain(s, post(s), dead_status);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = wait_interruptible(s, post(s), &old, dead_status);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }

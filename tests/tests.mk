@@ -12,6 +12,7 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 
 INTEGRATION_SUITES := check_msg check_death check_tools check_monitor check_pset \
 	check_examples check_tasks check_rights
+INTEGRATION_SUITES += check_cthreads check_legacy
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 
 $(INTEGRATION_BINS): %: %.o $(HARNESS_OBJS) $(LIB_A)
