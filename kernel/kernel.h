@@ -266,6 +266,7 @@ struct kernel {
 	uint32_t      heap_len, heap_cap;
 	uint32_t      spin_us;			/* spin this long after work */
 	uint32_t      nhello;			/* attaches awaiting hello */
+	struct hello *hellos, *hellos_tail;	/* loop.c: oldest first */
 	uint32_t      boot_role;		/* BOOT_*: who attaches now */
 	struct port  *name_port;		/* the name server's, or NULL */
 	struct port  *env_port;			/* the environment manager's */

@@ -30,6 +30,64 @@
 #define SO_PEERPIDFD 77
 #endif
 #define HELLO_MAX 64		/* attaches that have not said hello yet */
+#define HELLO_TIMEOUT_MS 3000	/* and how long one may take to (C7) */
+
+/*
+ * A connection that has not said hello yet.  They are kept in the order
+ * they came, which is also the order of their deadlines, so that the
+ * oldest is always first (reliability C7: a handshake that stalls is
+ * dropped, CVE-2014-3639).
+ */
+struct hello {
+	struct watch  w;		/* first: the epoll data points here */
+	uint64_t      deadline_ns;
+	struct hello *next, *prev;
+};
+
+static void hello_unlink(struct kernel *k, struct hello *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		k->hellos = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		k->hellos_tail = h->prev;
+	k->nhello--;
+}
+
+/* Drop a connection that never said hello; returns nothing to it. */
+static void hello_drop(struct kernel *k, struct hello *h)
+{
+	hello_unlink(k, h);
+	loop_watch_close(k, &h->w);
+	free(h);
+}
+
+/* Drop every connection whose handshake is overdue at now_ns. */
+static void hellos_expire(struct kernel *k, uint64_t now_ns)
+{
+	while (k->hellos != NULL && k->hellos->deadline_ns <= now_ns) {
+		klog("dropped a connection that said no hello in %d ms",
+		     HELLO_TIMEOUT_MS);
+		hello_drop(k, k->hellos);
+	}
+}
+
+/* Milliseconds until the next deadline: a timer's or a handshake's. */
+static int next_timeout_ms(struct kernel *k, uint64_t now_ns)
+{
+	int ms = timers_next_ms(k, now_ns);
+
+	if (k->hellos != NULL) {
+		uint64_t d = k->hellos->deadline_ns;
+		int h = d <= now_ns ? 0 : (int)((d - now_ns + 999999) / 1000000);
+		if (ms < 0 || h < ms)
+			ms = h;
+	}
+	return ms;
+}
 
 int loop_watch_add(struct kernel *k, struct watch *w, uint32_t events)
 {
@@ -105,6 +163,8 @@ int loop_listen(struct kernel *k, const char *path)
 void loop_close(struct kernel *k)
 {
 	monitor_close_all(k);
+	while (k->hellos != NULL)
+		hello_drop(k, k->hellos);
 	loop_watch_close(k, &k->w_listen);
 	loop_watch_close(k, &k->w_signal);
 	if (k->epfd >= 0)
@@ -127,17 +187,25 @@ static void accept_one(struct kernel *k)
 		close(fd);
 		return;
 	}
-	struct watch *w = umach__malloc(sizeof *w);
-	if (w == NULL) {
+	struct hello *h = umach__malloc(sizeof *h);
+	if (h == NULL) {
 		close(fd);
 		return;
 	}
-	*w = (struct watch){ .kind = W_HELLO, .fd = fd };
-	if (loop_watch_add(k, w, EPOLLIN | EPOLLRDHUP) != 0) {
+	*h = (struct hello){ .w = { .kind = W_HELLO, .fd = fd },
+		.deadline_ns = kernel_now_ns() +
+			       (uint64_t)HELLO_TIMEOUT_MS * 1000000u,
+		.prev = k->hellos_tail };
+	if (loop_watch_add(k, &h->w, EPOLLIN | EPOLLRDHUP) != 0) {
 		close(fd);
-		free(w);
+		free(h);
 		return;
 	}
+	if (k->hellos_tail)
+		k->hellos_tail->next = h;
+	else
+		k->hellos = h;
+	k->hellos_tail = h;
 	k->nhello++;
 }
 
@@ -363,8 +431,8 @@ static void hello(struct kernel *k, struct watch *w)
 	    (errno == EAGAIN || errno == EINTR))
 		return;
 	epoll_ctl(k->epfd, EPOLL_CTL_DEL, fd, NULL);
+	hello_unlink(k, (struct hello *)w);
 	free(w);
-	k->nhello--;
 	struct umach_welcome wl = { .magic = UMACH_ABI_MAGIC,
 				    .version = UMACH_ABI_VERSION };
 	wl.status = read_hello(k, fd, &h, &cred, &parent);
@@ -508,6 +576,7 @@ int loop_run(struct kernel *k)
 		if (k->mon_dirty)
 			monitor_flush_all(k);
 		timers_expire(k, now);
+		hellos_expire(k, now);
 		if (n > 0 || now - last_work < spin_ns) {
 			if (n > 0) {
 				last_work = now;
@@ -521,7 +590,7 @@ int loop_run(struct kernel *k)
 		}
 		if (prepare_sleep(k))
 			continue;
-		poll_events(k, timers_next_ms(k, now));
+		poll_events(k, next_timeout_ms(k, now));
 		last_work = kernel_now_ns();
 	}
 	return 0;

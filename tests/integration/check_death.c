@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -170,6 +172,39 @@ START_TEST(test_sigterm_stops_kernel_and_removes_its_socket)
 }
 END_TEST
 
+static int connect_silently(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("UMACH_SOCKET"));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+/* A connection that never says hello is dropped after 3 s (reliability
+ * C7), so that 64 of them cannot lock tasks out for good. */
+START_TEST(test_stalled_handshakes_are_dropped_and_attaches_work_again)
+{
+	int fd[64];
+	char c;
+	struct timeval tv = { .tv_sec = 10 };
+	uint64_t t0 = harness_now_ms();
+
+	for (int i = 0; i < 64; i++)
+		fd[i] = connect_silently();
+	setsockopt(fd[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ck_assert_int_eq(recv(fd[0], &c, 1, 0), 0);	/* the kernel hung up */
+	uint64_t took = harness_now_ms() - t0;
+	ck_assert_uint_ge(took, 2900);
+	ck_assert_uint_le(took, 9000);
+	for (int i = 0; i < 64; i++)
+		close(fd[i]);
+	/* a task attaches again */
+	ck_assert_int_eq(system(UMACH_BUILD_DIR "/umach run true"), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("death");
@@ -181,6 +216,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_kill_9_in_the_middle_of_rpc_frees_everything);
 	tcase_add_test(tc, test_kernel_killed_makes_blocked_receive_fail_within_1s);
 	tcase_add_test(tc, test_sigterm_stops_kernel_and_removes_its_socket);
+	tcase_add_test(tc, test_stalled_handshakes_are_dropped_and_attaches_work_again);
 	suite_add_tcase(s, tc);
 	return s;
 }
