@@ -121,6 +121,16 @@ static void port_settle(struct kernel *k, struct port *p)
 		else
 			p->orphan |= RIGHT_OWN;
 	}
+	/* An orphan whose partner travels in a message queued on this very
+	 * port would wait for ever: nobody can receive that message.  The
+	 * port dies instead, and its queue, carrier included, with it. */
+	if (((p->orphan & RIGHT_RECEIVE) && p->carrier_o != NULL &&
+	     p->carrier_o->dest == p) ||
+	    ((p->orphan & RIGHT_OWN) && p->carrier_r != NULL &&
+	     p->carrier_r->dest == p)) {
+		p->orphan = 0;
+		port_destroy(k, p);
+	}
 }
 
 /*

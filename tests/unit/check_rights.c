@@ -405,6 +405,25 @@ START_TEST(test_rights_a_receive_right_cannot_travel_to_its_own_queue)
 }
 END_TEST
 
+/* Found by fuzz_syscall: ownership queued on its own port, then the
+ * receiver dies.  The receive right would wait for an ownership that
+ * nobody can ever receive; the port dies with its queue instead. */
+START_TEST(test_rights_ownership_queued_on_its_own_port_dies_with_the_receiver)
+{
+	int32_t p, name;
+	uint64_t ports = kern.nports;
+
+	ck_assert_int_eq(kt_port_allocate(a, &p), KERN_SUCCESS);
+	name = kt_give_send(a, p, c);
+	ck_assert_int_eq(xfer(a, p, MSG_TYPE_PORT_OWNERSHIP, p, 0), SEND_SUCCESS);
+	ktask_destroy(&kern, a);
+	a = NULL;
+	ck_assert(has_note(c, NOTIFY_PORT_DELETED, name));
+	/* p, and a's kernel, notify and reply ports: all gone */
+	ck_assert_uint_eq(kern.nports, ports - 3);
+}
+END_TEST
+
 START_TEST(test_rights_a_port_item_of_size_16_is_invalid_port)
 {
 	struct kt_msg m;
@@ -1300,6 +1319,7 @@ static Suite *rights_suite(void)
 	tcase_add_test(tc, test_rights_one_bad_item_moves_no_right);
 	tcase_add_test(tc, test_rights_the_same_receive_right_twice_is_invalid_port);
 	tcase_add_test(tc, test_rights_a_receive_right_cannot_travel_to_its_own_queue);
+	tcase_add_test(tc, test_rights_ownership_queued_on_its_own_port_dies_with_the_receiver);
 	tcase_add_test(tc, test_rights_a_port_item_of_size_16_is_invalid_port);
 	tcase_add_test(tc, test_rights_a_simple_message_moves_nothing);
 	suite_add_tcase(s, tc);
