@@ -28,6 +28,21 @@ $(BUILD)/bench/umach_peer.o: CFLAGS += -DUMACH_BUILD_DIR='"$(abspath $(BUILD))"'
 # main.c lists the umach rows only under BENCH_HAVE_UMACH: rebuild it when
 # the peer file appears.
 $(BUILD)/bench/main.o: bench/umach_peer.c
+# The umach-stubs row calls through the stubs umig generates from
+# bench/bench.defs (64 bytes in, 64 out).
+BENCH_GEN    := $(BUILD)/gen/bench
+$(BENCH_GEN)/.stamp: bench/bench.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -Ibench -user $(BENCH_GEN)/benchUser.c \
+		-server $(BENCH_GEN)/benchServer.c -header $(BENCH_GEN)/bench.h \
+		-sheader $(BENCH_GEN)/benchServer.h $<
+	touch $@
+$(addprefix $(BENCH_GEN)/,benchUser.c benchServer.c bench.h benchServer.h): \
+	$(BENCH_GEN)/.stamp ;
+$(BENCH_GEN)/%.o: override CFLAGS += -Ibench
+$(BUILD)/bench/umach_peer.o: $(BENCH_GEN)/.stamp
+$(BUILD)/bench/umach_peer.o: CFLAGS += -I$(BENCH_GEN) -Ibench
+BENCH_GEN_OBJS := $(BENCH_GEN)/benchUser.o $(BENCH_GEN)/benchServer.o
 endif
 endif
 
@@ -35,9 +50,9 @@ BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 $(BENCH_OBJS): CFLAGS += $(BENCH_CFLAGS)
 $(BUILD)/bench/peer_dbus.o: CFLAGS += $(shell pkg-config --cflags dbus-1 2>/dev/null)
 
-$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DEPS)
+$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_GEN_OBJS) $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_GEN_OBJS) $(BENCH_LIBS)
 
 # Plot $(1)/rtt-*.dat into $(2), or say why not.
 define bench_plot

@@ -22,6 +22,14 @@
  * asks for events and throws them away, so the row prices the trace hooks,
  * the event records and their socket writes against the untraced row.
  *
+ * The "umach-stubs" row (RTT only) is the same msg_rpc made through the
+ * code umig generates from bench/bench.defs: the client calls the stub
+ * bench_rpc(); the server receives the request, hands the driver its 64
+ * bytes (at the generated layout's offset, checked by size) and, at reply
+ * time, runs the generated demux bench_server(), whose do_bench_rpc copies
+ * the driver's reply into the generated reply.  The row prices the stubs'
+ * descriptor building and checking against the raw "umach" row.
+ *
  * Placement: umachd inherits the driver's affinity at setup (unpinned).  In
  * @same-cpu it is pinned to the CPU both sides run on (CPU 0), so all three
  * processes share it; in @split-cpus it stays unpinned, free to run on
@@ -46,6 +54,8 @@
 
 #include <umach/abi.h>
 
+#include "bench.h"
+#include "benchServer.h"
 #include "driver.h"
 
 #ifndef UMACH_BUILD_DIR
@@ -230,8 +240,6 @@ static enum bench_status umach_setup(const struct bench_peer *self,
 	struct umach_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return BENCH_ERR;
-	bench_note("umach generated stubs (umig) RTT: n/a "
-	           "(umig emitters: issue #4).");
 	bench_note("umach: each measurement starts its own umachd; it is "
 	           "pinned to CPU 0 with both sides @same-cpu, unpinned "
 	           "otherwise (also @split-cpus).");
@@ -539,6 +547,97 @@ static void umach_detach(void *ctx, enum bench_side side)
 	(void)side; /* the process's rights go with its kernel at teardown */
 }
 
+/* ---- the umach-stubs row: through umig's generated code ---- */
+
+/* The request as the generated stub lays it out: header, a short
+ * (MSG_TYPE_CHAR, 8, 64) descriptor, the 64 bytes. */
+#define STUB_REQ_BYTES (sizeof(msg_header_t) + sizeof(msg_type_t) + \
+                        BENCH_SMALL_BYTES)
+
+static const char *stub_reply_src; /* server: the driver's reply bytes */
+
+kern_return_t do_bench_rpc(port_t server, char *req, char *rep)
+{
+	(void)server;
+	(void)req;
+	memcpy(rep, stub_reply_src, BENCH_SMALL_BYTES);
+	return KERN_SUCCESS;
+}
+
+static enum bench_status stub_call(void *ctx, const void *req, size_t req_len,
+                                   void *rep, size_t rep_len)
+{
+	struct umach_ctx *c = ctx;
+	if (req_len != BENCH_SMALL_BYTES || rep_len != BENCH_SMALL_BYTES) {
+		bench_error("umach-stubs: only %u-byte calls", BENCH_SMALL_BYTES);
+		return BENCH_ERR;
+	}
+	kern_return_t r = bench_rpc(c->port, (char *)req, rep);
+	if (r != KERN_SUCCESS) {
+		bench_error("bench_rpc: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	return BENCH_OK;
+}
+
+static enum bench_status stub_recv(void *ctx, void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	c->msg.head.h.msg_size = sizeof c->msg;
+	c->msg.head.h.msg_local_port = c->port;
+	msg_return_t r = msg_receive(&c->msg.head.h, MSG_OPTION_NONE, 0);
+	if (r != RCV_SUCCESS) {
+		bench_error("msg_receive: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	if (len != BENCH_SMALL_BYTES ||
+	    c->msg.head.h.msg_size != STUB_REQ_BYTES) {
+		bench_error("umach-stubs: request of %u bytes, expected %zu",
+		            c->msg.head.h.msg_size, STUB_REQ_BYTES);
+		return BENCH_ERR;
+	}
+	memcpy(buf, c->msg.bytes + STUB_REQ_BYTES - BENCH_SMALL_BYTES, len);
+	return BENCH_OK;
+}
+
+static enum bench_status stub_reply(void *ctx, const void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	static union {
+		msg_header_t h;
+		death_pill_t pill;
+		char bytes[bench_REPLY_SIZE_MAX];
+	} out;
+	if (len != BENCH_SMALL_BYTES) {
+		bench_error("umach-stubs: only %u-byte replies",
+		            BENCH_SMALL_BYTES);
+		return BENCH_ERR;
+	}
+	stub_reply_src = buf;
+	if (!bench_server(&c->msg.head.h, &out.h) ||
+	    out.pill.RetCode != KERN_SUCCESS) {
+		bench_error("bench_server: %s",
+		            mach_error_string(out.pill.RetCode));
+		return BENCH_ERR;
+	}
+	msg_return_t r = msg_send(&out.h, MSG_OPTION_NONE, 0);
+	if (r != SEND_SUCCESS) {
+		bench_error("reply msg_send: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	return BENCH_OK;
+}
+
+static const struct bench_peer umach_stubs_peer = {
+	.slug = "umach-stubs",
+	.label = "umach msg_rpc through umig-generated stubs",
+	.tests = BENCH_TEST_BIT(BENCH_TEST_RTT),
+	.setup = umach_setup, .attach = umach_attach, .send = umach_send,
+	.call = stub_call, .recv = stub_recv, .reply = stub_reply,
+	.detach = umach_detach, .teardown = umach_teardown,
+	.abort = umach_abort,
+};
+
 static const struct bench_peer umach_rpc_peer = {
 	.slug = "umach", .label = "umach msg_rpc; 1 MiB inline as 8 KiB msgs",
 	.tests = BENCH_TESTS_ALL,
@@ -568,4 +667,5 @@ static const struct bench_peer umach_ool_peer = {
 };
 
 const struct bench_peer *const bench_umach_peers[] = {
-	&umach_rpc_peer, &umach_traced_peer, &umach_ool_peer, NULL};
+	&umach_rpc_peer, &umach_traced_peer, &umach_ool_peer, &umach_stubs_peer,
+	NULL};

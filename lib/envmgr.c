@@ -1,175 +1,79 @@
 /*
- * Client stubs of the env_mgr subsystem (<servers/env_mgr.h>): each builds
- * the MIG request of tasks/envmgr/env_mgr.defs, calls msg_rpc on the
- * thread's reply port and checks the reply in MIG's order.  The list calls
- * return their arrays in vm_allocate'd memory, as Mach's out-of-line
- * arrays were, so the caller gives them back with vm_deallocate.  Written
- * by hand until umig generates them (TODO(#4)).
+ * The env_mgr subsystem's calls of <servers/env_mgr.h>, as CMU had them,
+ * over the client stubs that umig generates from
+ * tasks/envmgr/env_mgr.defs (umach_gen_*, build/gen/env_mgr/).  The
+ * generated stubs do the marshalling and MIG's reply checks; this layer
+ * keeps CMU's presentation:
+ * - a name or value that does not fit its array (with its NUL) is refused
+ *   with KERN_INVALID_ARGUMENT, as CMU's manager refused one that arrived
+ *   without its NUL, where a generated stub would cut it short;
+ * - the list calls return their arrays in vm_allocate'd memory, as Mach's
+ *   out-of-line arrays were, so the caller gives them back with
+ *   vm_deallocate; the arrays are NULL when the count is 0.
  *
  * Every call blocks until the manager answers and returns ENV_SUCCESS or
  * one of the server's codes (ENV_VAR_NOT_FOUND, ENV_WRONG_VAR_TYPE,
- * ENV_PORT_NULL, ENV_PORT_TABLE_FULL, KERN_INVALID_ARGUMENT for a name or
- * value too long for its array), a MIG_* code for a malformed reply, or
- * the msg_rpc error (SEND_INVALID_PORT: no such port or right).  Out
- * arguments are written only on success; the list calls'
- * arrays are NULL when the count is 0.
+ * ENV_PORT_NULL, ENV_PORT_TABLE_FULL, KERN_INVALID_ARGUMENT), a MIG_*
+ * code (MIG_ARRAY_TOO_LARGE for a list over the manager's limit, others
+ * for a malformed reply), or the msg_rpc error (SEND_INVALID_PORT: no such
+ * port or right).  Out arguments are written only on success.
  */
 #include <string.h>
 
-#include <umach/env_mgr_msg.h>
-#include <umach/msg_desc.h>
+#include <servers/env_mgr.h>
+#include "env_mgr.h"
 #include "internal.h"
 
-/*
- * MIG copies a string argument into its fixed-size field; one that does
- * not fit arrives without its NUL and the server refuses it.
- */
-static void put_str(msg_type_long_t *t, char *dst, const char *src,
-		    size_t size, unsigned int bits)
+static int fits(const char *s, size_t size)
 {
-	*t = umach_msg_type_long(MSG_TYPE_STRING, bits);
-	memset(dst, 0, size);
-	if (src != NULL)
-		strncpy(dst, src, size);
-}
-
-static void head(msg_header_t *h, port_t server, uint32_t size, int id,
-		 int simple)
-{
-	h->msg_simple = simple;
-	h->msg_size = size;
-	h->msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
-	h->msg_remote_port = server;
-	h->msg_local_port = mig_get_reply_port();
-	h->msg_id = id;
-}
-
-/* msg_rpc, then the reply checks common to every routine. */
-static kern_return_t rpc(msg_header_t *h, uint32_t rcv_size, int id)
-{
-	struct env_rc_reply *r = (struct env_rc_reply *)h;
-	msg_return_t mr = msg_rpc(h, MSG_OPTION_NONE, rcv_size, 0, 0);
-
-	if (mr == RCV_INVALID_PORT)
-		mig_dealloc_reply_port();
-	if (mr != RPC_SUCCESS)
-		return mr;
-	if (h->msg_id != id + 100)
-		return MIG_REPLY_MISMATCH;
-	if (h->msg_size < sizeof *r ||
-	    !umach_msg_type_is(r->RetCodeType, MSG_TYPE_INTEGER_32, 32))
-		return MIG_TYPE_ERROR;
-	return r->RetCode;
-}
-
-/* A routine whose request is one name and whose reply is its RetCode. */
-static kern_return_t name_call(port_t port, char *env_name, int id)
-{
-	union {
-		struct env_name_req req;
-		struct env_rc_reply rep;
-	} m;
-
-	memset(&m, 0, sizeof m);
-	head(&m.req.Head, port, sizeof m.req, id, TRUE);
-	put_str(&m.req.env_nameType, m.req.env_name, env_name,
-		sizeof m.req.env_name, ENV_NAME_BITS);
-	kern_return_t r = rpc(&m.req.Head, sizeof m, id);
-	if (r == KERN_SUCCESS && m.rep.Head.msg_size != sizeof m.rep)
-		return MIG_TYPE_ERROR;
-	return r;
+	return s == NULL || strnlen(s, size) < size;
 }
 
 kern_return_t env_set_string(port_t port, char *env_name, char *env_val)
 {
-	union {
-		struct env_set_string_req req;
-		struct env_rc_reply rep;
-	} m;
-
-	memset(&m, 0, sizeof m);
-	head(&m.req.Head, port, sizeof m.req, ENV_SET_STRING, TRUE);
-	put_str(&m.req.env_nameType, m.req.env_name, env_name,
-		sizeof m.req.env_name, ENV_NAME_BITS);
-	put_str(&m.req.env_valType, m.req.env_val, env_val,
-		sizeof m.req.env_val, ENV_VAL_BITS);
-	kern_return_t r = rpc(&m.req.Head, sizeof m, ENV_SET_STRING);
-	if (r == KERN_SUCCESS && m.rep.Head.msg_size != sizeof m.rep)
-		return MIG_TYPE_ERROR;
-	return r;
+	if (!fits(env_name, env_name_size) || !fits(env_val, env_val_size))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_set_string(port, env_name, env_val);
 }
 
 kern_return_t env_get_string(port_t port, char *env_name, char *env_val)
 {
-	union {
-		struct env_name_req req;
-		struct env_get_string_reply rep;
-	} m;
+	env_str_val_t v;
 
-	memset(&m, 0, sizeof m);
-	head(&m.req.Head, port, sizeof m.req, ENV_GET_STRING, TRUE);
-	put_str(&m.req.env_nameType, m.req.env_name, env_name,
-		sizeof m.req.env_name, ENV_NAME_BITS);
-	kern_return_t r = rpc(&m.req.Head, sizeof m, ENV_GET_STRING);
-	if (r != KERN_SUCCESS)
-		return r;
-	if (m.rep.Head.msg_size != sizeof m.rep ||
-	    !umach_msg_type_long_is(m.rep.env_valType, MSG_TYPE_STRING,
-				    ENV_VAL_BITS))
-		return MIG_TYPE_ERROR;
-	memcpy(env_val, m.rep.env_val, sizeof(env_str_val_t));
-	env_val[sizeof(env_str_val_t) - 1] = '\0';
-	return KERN_SUCCESS;
+	if (!fits(env_name, env_name_size))
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t r = umach_gen_env_get_string(port, env_name, v);
+	if (r == KERN_SUCCESS)
+		memcpy(env_val, v, sizeof v);
+	return r;
 }
 
 kern_return_t env_del_string(port_t port, char *env_name)
 {
-	return name_call(port, env_name, ENV_DEL_STRING);
+	if (!fits(env_name, env_name_size))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_del_string(port, env_name);
 }
 
 kern_return_t env_set_port(port_t port, char *env_name, port_t env_val)
 {
-	union {
-		struct env_set_port_req req;
-		struct env_rc_reply rep;
-	} m;
-
-	memset(&m, 0, sizeof m);
-	head(&m.req.Head, port, sizeof m.req, ENV_SET_PORT, FALSE);
-	put_str(&m.req.env_nameType, m.req.env_name, env_name,
-		sizeof m.req.env_name, ENV_NAME_BITS);
-	m.req.env_valType = umach_msg_type(MSG_TYPE_PORT, 32);
-	m.req.env_val = env_val;
-	kern_return_t r = rpc(&m.req.Head, sizeof m, ENV_SET_PORT);
-	if (r == KERN_SUCCESS && m.rep.Head.msg_size != sizeof m.rep)
-		return MIG_TYPE_ERROR;
-	return r;
+	if (!fits(env_name, env_name_size))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_set_port(port, env_name, env_val);
 }
 
 kern_return_t env_get_port(port_t port, char *env_name, port_t *env_val)
 {
-	union {
-		struct env_name_req req;
-		struct env_get_port_reply rep;
-	} m;
-
-	memset(&m, 0, sizeof m);
-	head(&m.req.Head, port, sizeof m.req, ENV_GET_PORT, TRUE);
-	put_str(&m.req.env_nameType, m.req.env_name, env_name,
-		sizeof m.req.env_name, ENV_NAME_BITS);
-	kern_return_t r = rpc(&m.req.Head, sizeof m, ENV_GET_PORT);
-	if (r != KERN_SUCCESS)
-		return r;
-	if (m.rep.Head.msg_size != sizeof m.rep ||
-	    !umach_msg_type_is(m.rep.env_valType, MSG_TYPE_PORT, 32))
-		return MIG_TYPE_ERROR;
-	*env_val = m.rep.env_val;
-	return KERN_SUCCESS;
+	if (!fits(env_name, env_name_size))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_get_port(port, env_name, env_val);
 }
 
 kern_return_t env_del_port(port_t port, char *env_name)
 {
-	return name_call(port, env_name, ENV_DEL_PORT);
+	if (!fits(env_name, env_name_size))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_del_port(port, env_name);
 }
 
 /* Copy count elements of size bytes into fresh vm_allocate'd memory. */
@@ -188,46 +92,30 @@ static kern_return_t copy_out(const void *src, size_t size,
 	return KERN_SUCCESS;
 }
 
-/*
- * The list calls: after RetCode, count names and count values inline
- * (env_mgr_msg.h).  Checks the layout against the reply's size, then
- * copies both arrays out.
- */
-static kern_return_t list(port_t port, int id, void **names,
-			  unsigned int *namesCnt, void **vals,
-			  unsigned int *valsCnt)
+/* The list calls: the generated stub fills buffers of the manager's
+ * limits, which are then copied out.  The names and values come in pairs,
+ * so both counts are the same. */
+static kern_return_t give(const void *names, unsigned int n,
+			  const void *vals, size_t vsize, unsigned int nv,
+			  void **names_out, unsigned int *namesCnt,
+			  void **vals_out, unsigned int *valsCnt)
 {
-	union {
-		msg_header_t h;
-		struct env_list_reply rep;
-		char raw[MSG_SIZE_MAX];
-	} m;
-	int ports = id == ENV_LIST_PORTS;
-	size_t vsize = ports ? sizeof(port_t) : sizeof(env_str_val_t);
+	void *a, *b;
+	kern_return_t r = copy_out(names, sizeof(env_name_t), n, &a);
 
-	memset(&m.rep, 0, sizeof m.rep);
-	head(&m.h, port, sizeof m.h, id, TRUE);
-	kern_return_t r = rpc(&m.h, sizeof m, id);
 	if (r != KERN_SUCCESS)
 		return r;
-	uint32_t n = m.rep.env_namesType.msg_type_long_number;
-	size_t at = sizeof m.rep + n * sizeof(env_name_t);
-	size_t vdesc = ports ? sizeof(msg_type_t) : sizeof(msg_type_long_t);
-	if (!m.rep.env_namesType.msg_type_header.msg_type_longform ||
-	    m.rep.env_namesType.msg_type_long_name != MSG_TYPE_STRING ||
-	    n > (ports ? ENV_PORTS_MAX : ENV_STRINGS_MAX) ||
-	    m.h.msg_size < at + vdesc + n * vsize || m.h.msg_simple != !ports)
-		return MIG_TYPE_ERROR;
-	r = copy_out(m.raw + sizeof m.rep, sizeof(env_name_t), n, names);
-	if (r == KERN_SUCCESS)
-		r = copy_out(m.raw + at + vdesc, vsize, n, vals);
+	r = copy_out(vals, vsize, nv, &b);
 	if (r != KERN_SUCCESS) {
-		if (*names != NULL)
-			vm_deallocate(task_self(), (vm_address_t)*names,
+		if (a != NULL)
+			vm_deallocate(task_self(), (vm_address_t)a,
 				      n * sizeof(env_name_t));
 		return r;
 	}
-	*namesCnt = *valsCnt = n;
+	*names_out = a;
+	*namesCnt = n;
+	*vals_out = b;
+	*valsCnt = nv;
 	return KERN_SUCCESS;
 }
 
@@ -236,8 +124,16 @@ kern_return_t env_list_strings(port_t port, env_name_list *env_names,
 			       env_str_list *env_string_vals,
 			       unsigned int *env_string_valsCnt)
 {
-	return list(port, ENV_LIST_STRINGS, (void **)env_names, env_namesCnt,
-		    (void **)env_string_vals, env_string_valsCnt);
+	env_name_t names[ENV_STRINGS_MAX];
+	env_str_val_t vals[ENV_STRINGS_MAX];
+	unsigned int n = ENV_STRINGS_MAX, nv = ENV_STRINGS_MAX;
+	kern_return_t r = umach_gen_env_list_strings(port, names, &n, vals, &nv);
+
+	if (r != KERN_SUCCESS)
+		return r;
+	return give(names, n, vals, sizeof(env_str_val_t), nv,
+		    (void **)env_names, env_namesCnt, (void **)env_string_vals,
+		    env_string_valsCnt);
 }
 
 kern_return_t env_list_ports(port_t port, env_name_list *env_names,
@@ -245,59 +141,25 @@ kern_return_t env_list_ports(port_t port, env_name_list *env_names,
 			     port_array_t *env_port_vals,
 			     unsigned int *env_port_valsCnt)
 {
-	return list(port, ENV_LIST_PORTS, (void **)env_names, env_namesCnt,
-		    (void **)env_port_vals, env_port_valsCnt);
+	env_name_t names[ENV_PORTS_MAX];
+	port_t vals[ENV_PORTS_MAX];
+	unsigned int n = ENV_PORTS_MAX, nv = ENV_PORTS_MAX;
+	kern_return_t r = umach_gen_env_list_ports(port, names, &n, vals, &nv);
+
+	if (r != KERN_SUCCESS)
+		return r;
+	return give(names, n, vals, sizeof(port_t), nv, (void **)env_names,
+		    env_namesCnt, (void **)env_port_vals, env_port_valsCnt);
 }
 
-/*
- * The set-list calls: count names and count values inline, in one request
- * (env_mgr_msg.h).  MIG_ARRAY_TOO_LARGE if a count passes the manager's
- * limit (ENV_STRINGS_MAX, ENV_PORTS_MAX), as for a bounded MIG array.
- */
-static kern_return_t set_list(port_t port, int id, const void *names,
-			      unsigned int namesCnt, const void *vals,
-			      unsigned int valsCnt)
+/* The set-list calls: every name must fit; the generated stub refuses a
+ * count over the manager's limit with MIG_ARRAY_TOO_LARGE. */
+static int all_fit(const env_name_t *names, unsigned int n, unsigned int max)
 {
-	union {
-		msg_header_t h;
-		struct env_rc_reply rep;
-		uint64_t align;
-		char raw[MSG_SIZE_MAX];
-	} m;
-	int ports = id == ENV_SET_PTLIST;
-	unsigned int max = ports ? ENV_PORTS_MAX : ENV_STRINGS_MAX;
-	size_t vsize = ports ? sizeof(port_t) : sizeof(env_str_val_t);
-
-	if (namesCnt > max || valsCnt > max)
-		return MIG_ARRAY_TOO_LARGE;
-	memset(&m, 0, sizeof m);
-	size_t at = sizeof m.h;
-	msg_type_long_t t = umach_msg_type_long(MSG_TYPE_STRING, ENV_NAME_BITS);
-	t.msg_type_long_number = namesCnt;
-	memcpy(m.raw + at, &t, sizeof t);
-	at += sizeof t;
-	if (namesCnt > 0)
-		memcpy(m.raw + at, names, namesCnt * sizeof(env_name_t));
-	at += namesCnt * sizeof(env_name_t);
-	if (ports) {
-		msg_type_t pt = umach_msg_type(MSG_TYPE_PORT, 32);
-		pt.msg_type_number = valsCnt;
-		memcpy(m.raw + at, &pt, sizeof pt);
-		at += sizeof pt;
-	} else {
-		t = umach_msg_type_long(MSG_TYPE_STRING, ENV_VAL_BITS);
-		t.msg_type_long_number = valsCnt;
-		memcpy(m.raw + at, &t, sizeof t);
-		at += sizeof t;
-	}
-	if (valsCnt > 0)
-		memcpy(m.raw + at, vals, valsCnt * vsize);
-	at = (at + valsCnt * vsize + 7) & ~(size_t)7;
-	head(&m.h, port, (uint32_t)at, id, !ports);
-	kern_return_t r = rpc(&m.h, sizeof m, id);
-	if (r == KERN_SUCCESS && m.rep.Head.msg_size != sizeof m.rep)
-		return MIG_TYPE_ERROR;
-	return r;
+	for (unsigned int i = 0; i < n && n <= max; i++)
+		if (!fits(names[i], env_name_size))
+			return 0;
+	return 1;
 }
 
 kern_return_t env_set_stlist(port_t port, env_name_list env_names,
@@ -305,8 +167,14 @@ kern_return_t env_set_stlist(port_t port, env_name_list env_names,
 			     env_str_list env_string_vals,
 			     unsigned int env_string_valsCnt)
 {
-	return set_list(port, ENV_SET_STLIST, env_names, env_namesCnt,
-			env_string_vals, env_string_valsCnt);
+	if (!all_fit(env_names, env_namesCnt, ENV_STRINGS_MAX))
+		return KERN_INVALID_ARGUMENT;
+	for (unsigned int i = 0; i < env_string_valsCnt &&
+	     env_string_valsCnt <= ENV_STRINGS_MAX; i++)
+		if (!fits(env_string_vals[i], env_val_size))
+			return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_set_stlist(port, env_names, env_namesCnt,
+					env_string_vals, env_string_valsCnt);
 }
 
 kern_return_t env_set_ptlist(port_t port, env_name_list env_names,
@@ -314,6 +182,8 @@ kern_return_t env_set_ptlist(port_t port, env_name_list env_names,
 			     port_array_t env_port_vals,
 			     unsigned int env_port_valsCnt)
 {
-	return set_list(port, ENV_SET_PTLIST, env_names, env_namesCnt,
-			env_port_vals, env_port_valsCnt);
+	if (!all_fit(env_names, env_namesCnt, ENV_PORTS_MAX))
+		return KERN_INVALID_ARGUMENT;
+	return umach_gen_env_set_ptlist(port, env_names, env_namesCnt,
+					env_port_vals, env_port_valsCnt);
 }

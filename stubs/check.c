@@ -181,7 +181,15 @@ static void resolve_array(struct checker *c, struct umig_type *t)
 			   t->is_struct ? "struct" : "array");
 		return;
 	}
-	t->number = t->has_max ? t->count * e->number : 0;
+	if (e->is_string) {
+		// An array of fixed strings: each element is one string of
+		// all its bits, as a (MSG_TYPE_STRING, n) type is (MIG 2.5).
+		t->is_string = false;
+		t->elem_bits = (uint32_t)(e->number * e->elem_bits);
+		t->number = t->has_max ? t->count : 0;
+	} else {
+		t->number = t->has_max ? t->count * e->number : 0;
+	}
 	t->variable = t->kind == UMIG_T_ARRAY && (t->bounded || !t->has_max);
 	t->indefinite = t->kind == UMIG_T_ARRAY && !t->has_max;
 	t->is_ool = t->ool;

@@ -25,7 +25,7 @@ uint32_t emit_mult(const struct umig_type *t)
 	const struct umig_type *r = root_of(t);
 
 	if (t->is_string || r->kind != UMIG_T_ARRAY || r->elem == NULL ||
-	    r->elem->number == 0)
+	    r->elem->number == 0 || r->elem->is_string)
 		return 1;
 	return (uint32_t)r->elem->number;
 }

@@ -103,3 +103,16 @@ $(UMIG_FUZZ): tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS) stubs/umig.h
 		tests/fuzz/fuzz_umig_parse.c $(UMIG_SRCS)
 
 CLEAN_EXTRA += build-fuzz
+
+# The environment manager's interface: the client stubs (umach_gen_*,
+# wrapped by lib/envmgr.c) go into libumach, the demux into umach-envmgrd.
+$(UMIG_GEN)/env_mgr/.stamp: tasks/envmgr/env_mgr.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -Iinclude -user $(UMIG_GEN)/env_mgr/env_mgrUser.c \
+		-server $(UMIG_GEN)/env_mgr/env_mgrServer.c \
+		-header $(UMIG_GEN)/env_mgr/env_mgr.h \
+		-sheader $(UMIG_GEN)/env_mgr/env_mgrServer.h $<
+	touch $@
+
+$(addprefix $(UMIG_GEN)/env_mgr/,env_mgrUser.c env_mgrServer.c env_mgr.h \
+	env_mgrServer.h): $(UMIG_GEN)/env_mgr/.stamp ;

@@ -1,7 +1,6 @@
 /*
  * Type descriptors for hand-written stubs: the kernel-port calls in
- * libumach (lib/task.c) and the environment manager's stubs and server
- * (lib/envmgr.c, tasks/envmgr), until umig generates them too.
+ * libumach (lib/task.c), until umig generates them too.
  */
 #ifndef UMACH_MSG_DESC_H
 #define UMACH_MSG_DESC_H

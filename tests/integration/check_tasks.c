@@ -631,6 +631,16 @@ START_TEST(test_env_empty_lists_and_unknown_routine)
 	int rc;
 	memcpy(&rc, (char *)&m + sizeof(msg_header_t) + sizeof(msg_type_t), 4);
 	ck_assert_int_eq(rc, MIG_BAD_ID);
+	/* A known routine whose request is not its layout: the generated
+	 * demux answers MIG_BAD_ARGUMENTS, and the manager is still there. */
+	msg64_init(&m, environment_port, thread_reply(), 5001);
+	ck_assert_int_eq(msg_rpc(&m.h, MSG_OPTION_NONE, sizeof m, 0, 5000),
+			 RPC_SUCCESS);
+	ck_assert_int_eq(m.h.msg_id, 5101);
+	memcpy(&rc, (char *)&m + sizeof(msg_header_t) + sizeof(msg_type_t), 4);
+	ck_assert_int_eq(rc, MIG_BAD_ARGUMENTS);
+	ck_assert_int_eq(env_list_strings(environment_port, &names, &nn, &vals,
+					  &nv), ENV_SUCCESS);
 }
 END_TEST
 

@@ -100,6 +100,24 @@ START_TEST(test_emit_wide_string_uses_a_longform_descriptor)
 }
 END_TEST
 
+START_TEST(test_emit_array_of_strings_has_string_elements_and_a_count)
+{
+	const char *src = HEAD "type s_t = (MSG_TYPE_STRING, 640); "
+		"type l_t = array[*:64] of s_t; "
+		"routine r(p : port_t; a : l_t; out b : l_t);";
+
+	ck_assert(emit(emit_header, src));
+	ck_assert(has("kern_return_t r( port_t p, s_t *a, unsigned int aCnt, "
+		      "s_t *b, unsigned int *bCnt);"));
+	ck_assert(emit(emit_user, src));
+	ck_assert(has(".msg_type_long_name = MSG_TYPE_STRING, "
+		      ".msg_type_long_size = 640"));
+	ck_assert(has("bCheck = { MSG_TYPE_STRING, 640, 64, UMIG_VAR | UMIG_LONG"));
+	ck_assert(has("*bCnt = umig_it_b.number / 1;"));
+	ck_assert(!has("umig_put_string(&umig_c, &aType"));
+}
+END_TEST
+
 START_TEST(test_emit_simpleroutine_sends_without_a_reply_port)
 {
 	ck_assert(emit(emit_user, HEAD "simpleroutine r(p : port_t; a : int);"));
@@ -243,6 +261,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_emit_one_element_array_is_presented_as_a_pointer);
 	tcase_add_test(tc, test_emit_wide_string_uses_a_longform_descriptor);
+	tcase_add_test(tc, test_emit_array_of_strings_has_string_elements_and_a_count);
 	tcase_add_test(tc, test_emit_simpleroutine_sends_without_a_reply_port);
 	tcase_add_test(tc, test_emit_routine_uses_the_threads_reply_port_and_msg_rpc);
 	tcase_add_test(tc, test_emit_replyport_argument_replaces_the_threads);
