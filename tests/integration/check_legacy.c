@@ -56,11 +56,13 @@ static int run(const char *cmd, char *out, size_t len)
 
 /*
  * Headers that are ours and not for task programs: abi.h is the kernel's
- * channel layout, path.h the socket-path rule the tools share.
+ * channel layout, path.h the socket-path rule the tools share, umig_rt.h
+ * the helpers of umig-generated code.
  */
 static int is_internal_header(const char *h)
 {
-	return strcmp(h, "umach/abi.h") == 0 || strcmp(h, "umach/path.h") == 0;
+	return strcmp(h, "umach/abi.h") == 0 || strcmp(h, "umach/path.h") == 0 ||
+	       strcmp(h, "umach/umig_rt.h") == 0;
 }
 
 /* Every line of `cc -H` for header h names a file under include/. */
