@@ -20,7 +20,7 @@ int tool_knob_value(uint32_t knob, const char *text, uint64_t *v);
 
 /* A private kernel for one run (umach run, umach up). */
 struct private_kernel {
-	char  dir[32], sock[64], log[64];
+	char  dir[80], sock[96], log[96];
 	int   log_fd;
 	pid_t pid;
 };

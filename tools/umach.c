@@ -184,7 +184,12 @@ static void show_log(const char *log)
  */
 int tool_private_start(struct private_kernel *pk, const char *profile)
 {
-	snprintf(pk->dir, sizeof pk->dir, "/tmp/umach-run-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	/* $TMPDIR if the socket path still fits a Unix address, else /tmp */
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 60)
+		tmp = "/tmp";
+	snprintf(pk->dir, sizeof pk->dir, "%s/umach-run-XXXXXX", tmp);
 	if (mkdtemp(pk->dir) == NULL) {
 		fprintf(stderr, "umach: cannot make a directory in /tmp: %s\n",
 			strerror(errno));

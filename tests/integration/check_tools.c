@@ -26,6 +26,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof sock, "%s/k.sock", dir);
 	setenv("UMACH_SOCKET", sock, 1);
+	setenv("TMPDIR", dir, 1);	/* umach run's private kernels go here */
 	unsetenv("UMACH_NETNAMED");
 	unsetenv("UMACH_ENVMGRD");
 }
@@ -55,7 +56,7 @@ static int run(const char *cmd, char *out, size_t len)
 
 static int count_run_dirs(void)
 {
-	DIR *d = opendir("/tmp");
+	DIR *d = opendir(dir);		/* $TMPDIR: ours alone */
 	struct dirent *e;
 	int n = 0;
 
