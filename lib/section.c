@@ -36,17 +36,21 @@ static int desc_is(const msg_type_t *t, unsigned int type_name)
 }
 
 /* Send m (its size already set) to port as request id; check the id and
- * the RetCode of the reply, which may be up to reply_size bytes. */
+ * the RetCode of the reply, which may be up to reply_size bytes.  With
+ * timeout_ms > 0 neither half waits longer than that. */
 static kern_return_t call(msg_header_t *h, port_t port, int id,
-			  msg_size_t reply_size)
+			  msg_size_t reply_size, int timeout_ms)
 {
+	msg_option_t opt = timeout_ms > 0 ? SEND_TIMEOUT | RCV_TIMEOUT :
+					    MSG_OPTION_NONE;
+
 	struct karg *ret = (struct karg *)(h + 1);
 
 	h->msg_type = MSG_TYPE_NORMAL | MSG_TYPE_RPC;
 	h->msg_remote_port = port;
 	h->msg_local_port = mig_get_reply_port();
 	h->msg_id = id;
-	msg_return_t r = msg_rpc(h, MSG_OPTION_NONE, reply_size, 0, 0);
+	msg_return_t r = msg_rpc(h, opt, reply_size, timeout_ms, timeout_ms);
 	if (r == RCV_INVALID_PORT)
 		mig_dealloc_reply_port();
 	if (r != RPC_SUCCESS)
@@ -74,7 +78,7 @@ kern_return_t umach_section_create(task_t task, vm_size_t size_bytes,
 	m.Head.msg_simple = TRUE;
 	m.Head.msg_size = sizeof m.Head + sizeof m.a[0];
 	kern_return_t r = call(&m.Head, task, UMACH_SECTION_CREATE_ID,
-			       sizeof m);
+			       sizeof m, 0);
 	if (r != KERN_SUCCESS)
 		return r;
 	if (m.Head.msg_size != sizeof m || m.Head.msg_simple ||
@@ -87,6 +91,17 @@ kern_return_t umach_section_create(task_t task, vm_size_t size_bytes,
 kern_return_t umach_section_map(port_t section, vm_address_t *out_addr,
 				vm_size_t *out_size)
 {
+	return umach__section_map(section, out_addr, out_size, 0);
+}
+
+/*
+ * umach_section_map, waiting at most timeout_ms (if > 0) for each half:
+ * for a right from another task that may not be a section at all (lpc.c).
+ * Returns as umach_section_map, or SEND_TIMED_OUT, RCV_TIMED_OUT.
+ */
+kern_return_t umach__section_map(port_t section, vm_address_t *out_addr,
+				 vm_size_t *out_size, int timeout_ms)
+{
 	struct {
 		msg_header_t    Head;
 		struct karg     ret;
@@ -98,7 +113,7 @@ kern_return_t umach_section_map(port_t section, vm_address_t *out_addr,
 	m.Head.msg_simple = TRUE;
 	m.Head.msg_size = sizeof m.Head;
 	kern_return_t r = call(&m.Head, section, UMACH_SECTION_MAP_ID,
-			       sizeof m);
+			       sizeof m, timeout_ms);
 	if (r != KERN_SUCCESS)
 		return r;
 	if (m.Head.msg_size != sizeof m || m.Head.msg_simple ||
