@@ -18,7 +18,7 @@ ALL_TARGETS += $(BUILD)/examples/demo
 
 # The concept examples (tasks/examples/README.md), each started by a
 # scenario file with `umach up`.
-EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot
+EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot lpc
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 
 $(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/tasks/examples/%.o $(LIB_A)
