@@ -124,4 +124,32 @@ void umach_lpc_buf_release(struct umach_lpc_buf *b);
  * as UMACH_LPC_CLOSED, a client as SEND_INVALID_PORT on its next call). */
 void umach_lpc_close(struct umach_lpc_conn *c);
 
+/*
+ * MIG over LPC, for the stubs `umig -lpc` generates (docs/umig.md): a
+ * connection named by a handle that stands where a port would, so that
+ * MIG's user stubs run unchanged with msg_rpc and msg_send replaced by the
+ * two below; and a server loop that feeds each request to a MIG demux.
+ * Only simple messages (no rights, no out-of-line data) travel this way.
+ */
+kern_return_t umach_lpc_handle_connect(const char *name, port_t *out_handle);
+void umach_lpc_handle_close(port_t handle);
+/* msg_rpc to a handle: the request travels as an LPC call, the reply's
+ * bytes come back into h.  Options and timeouts are ignored.  Returns
+ * RPC_SUCCESS, SEND_INVALID_PORT (not a handle, a message with rights or
+ * out-of-line data, the server gone), SEND_MSG_TOO_SMALL/LARGE,
+ * RCV_TOO_LARGE (reply over rcv_size), or the server's refusal. */
+msg_return_t umach_lpc_msg_rpc(msg_header_t *h, msg_option_t option,
+			       msg_size_t rcv_size, msg_timeout_t send_timeout,
+			       msg_timeout_t rcv_timeout);
+/* msg_send to a handle (a MIG simpleroutine): an LPC call whose empty
+ * answer says the server has taken it.  Returns as umach_lpc_msg_rpc. */
+msg_return_t umach_lpc_msg_send(msg_header_t *h, msg_option_t option,
+				msg_timeout_t timeout);
+/* Serve connection port name with a MIG demux: accept every connection,
+ * answer every request, until nconns connections have ended (0: never).
+ * Returns KERN_SUCCESS then, or the error that stopped it. */
+kern_return_t umach_lpc_serve(const char *name,
+			      boolean_t (*demux)(msg_header_t *, msg_header_t *),
+			      unsigned int nconns);
+
 #endif
