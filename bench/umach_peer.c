@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include <umach/abi.h>
+#include <umach/lpc.h>
 
 #include "bench.h"
 #include "benchServer.h"
@@ -87,6 +88,10 @@ struct umach_ctx {
 	/* Per process, after attach. */
 	port_t port;        /* server: receive right; client: send right */
 	port_t reply_port;  /* server: where to answer the last request */
+	/* The LPC row (docs/lpc.md): its server, connection and request. */
+	struct umach_lpc_server *lpc_srv;
+	struct umach_lpc_conn *lpc;
+	struct umach_lpc_msg lpc_msg;
 	union {             /* calls and replies, whole */
 		struct umsg_head head;
 		char bytes[MSG_SIZE_MAX];
@@ -623,6 +628,86 @@ static enum bench_status stub_reply(void *ctx, const void *buf, size_t len)
 	msg_return_t r = msg_send(&out.h, MSG_OPTION_NONE, 0);
 	if (r != SEND_SUCCESS) {
 		bench_error("reply msg_send: %s", mach_error_string(r));
+
+/* ---- the LPC row: the same round trip over an LPC connection ---- */
+
+static enum bench_status lpc_attach(void *ctx, enum bench_side side)
+{
+	struct umach_ctx *c = ctx;
+	kern_return_t r = KERN_FAILURE;
+	for (int ms = 0; ms < LOOKUP_MS; ms++) {
+		r = side == BENCH_SERVER
+		            ? umach_lpc_server_create(SERVICE_NAME, &c->lpc_srv)
+		            : umach_lpc_connect(SERVICE_NAME, NULL, 0, &c->lpc);
+		if (r == KERN_SUCCESS) {
+			if (side == BENCH_CLIENT)
+				thread_reply(); /* off the clock */
+			return BENCH_OK;
+		}
+		sleep_ms(1);
+	}
+	bench_error("lpc %s: %s", side == BENCH_SERVER ? "server" : "connect",
+	            mach_error_string(r));
+	return BENCH_ERR;
+}
+
+static enum bench_status lpc_call(void *ctx, const void *req, size_t req_len,
+                                  void *rep, size_t rep_len)
+{
+	struct umach_ctx *c = ctx;
+	struct umach_lpc_buf b;
+	kern_return_t r = umach_lpc_call(c->lpc, req, req_len, &b);
+	if (r != KERN_SUCCESS) {
+		bench_error("umach_lpc_call: %s", mach_error_string(r));
+		return BENCH_ERR;
+	}
+	enum bench_status st = BENCH_OK;
+	if (b.len != rep_len) {
+		bench_error("reply of %zu bytes, expected %zu", b.len, rep_len);
+		st = BENCH_ERR;
+	} else {
+		memcpy(rep, b.data, rep_len);
+	}
+	umach_lpc_buf_release(&b);
+	return st;
+}
+
+/* Serve connects and closes until a request arrives; keep it in ctx. */
+static enum bench_status lpc_recv(void *ctx, void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	struct umach_lpc_msg *m = &c->lpc_msg;
+	struct umach_lpc_conn *conn;
+	for (;;) {
+		kern_return_t r = umach_lpc_receive(c->lpc_srv, m, -1);
+		if (r != KERN_SUCCESS) {
+			bench_error("umach_lpc_receive: %s",
+			            mach_error_string(r));
+			return BENCH_ERR;
+		}
+		if (m->kind == UMACH_LPC_CONNECT)
+			umach_lpc_accept(c->lpc_srv, m, &conn);
+		else if (m->kind == UMACH_LPC_CLOSED)
+			umach_lpc_close(m->conn);
+		else
+			break;
+	}
+	if (m->buf.len != len) {
+		bench_error("request of %zu bytes, expected %zu", m->buf.len,
+		            len);
+		umach_lpc_reply(m, KERN_FAILURE, NULL, 0);
+		return BENCH_ERR;
+	}
+	memcpy(buf, m->buf.data, len);
+	return BENCH_OK;
+}
+
+static enum bench_status lpc_reply(void *ctx, const void *buf, size_t len)
+{
+	struct umach_ctx *c = ctx;
+	kern_return_t r = umach_lpc_reply(&c->lpc_msg, KERN_SUCCESS, buf, len);
+	if (r != SEND_SUCCESS) {
+		bench_error("umach_lpc_reply: %s", mach_error_string(r));
 		return BENCH_ERR;
 	}
 	return BENCH_OK;
@@ -666,6 +751,15 @@ static const struct bench_peer umach_ool_peer = {
 	.abort = umach_abort,
 };
 
+static const struct bench_peer umach_lpc_peer = {
+	.slug = "umach-lpc",
+	.label = "umach LPC call (umach/lpc.h); > 256 B via a section",
+	.tests = BENCH_TEST_BIT(BENCH_TEST_RTT),
+	.setup = umach_setup, .attach = lpc_attach, .call = lpc_call,
+	.recv = lpc_recv, .reply = lpc_reply, .detach = umach_detach,
+	.teardown = umach_teardown, .abort = umach_abort,
+};
+
 const struct bench_peer *const bench_umach_peers[] = {
 	&umach_rpc_peer, &umach_traced_peer, &umach_ool_peer, &umach_stubs_peer,
-	NULL};
+	&umach_lpc_peer, NULL};

@@ -40,6 +40,7 @@
 #define KOBJ_NONE   0u
 #define KOBJ_TASK   1u
 #define KOBJ_THREAD 2u
+#define KOBJ_SECTION 3u
 
 /* Entry right bits: the PORT_TYPE_* values are sums of these. */
 #define RIGHT_SEND    1u
@@ -49,6 +50,7 @@
 struct kernel;
 struct ktask;
 struct port;
+struct section;
 struct act;
 
 /* A list of activations blocked on a port (senders or receivers), FIFO. */
@@ -99,7 +101,8 @@ struct port {
 	struct space *receiver;		/* NULL: none, or the kernel (kobject) */
 	struct space *owner;
 	struct ktask *kobject;		/* a kernel object's task, or NULL */
-	uint32_t      kotype;		/* KOBJ_TASK or KOBJ_THREAD */
+	uint32_t      kotype;		/* KOBJ_TASK, _THREAD or _SECTION */
+	struct section *section;	/* KOBJ_SECTION: owned (section.c) */
 	uint32_t      koslot;		/* KOBJ_THREAD: the thread's slot */
 	uint32_t      backlog;
 	uint32_t      count;		/* messages queued */
@@ -140,6 +143,7 @@ struct kool {
 	uint32_t offset;		/* of the 8-byte pointer in body */
 	int      fd;			/* owned */
 	uint64_t size_bytes;
+	uint32_t flags;			/* UMACH_OOL_SHARED: a section's */
 };
 
 /* A message in the kernel: copied in, validated, rights translated. */
@@ -262,6 +266,7 @@ struct kernel {
 	uint64_t      nports;			/* live ports, for leak checks */
 	uint64_t      nkmsgs;			/* live kmsgs, for leak checks */
 	uint64_t      ool_in_flight;		/* bytes_moved of live kmsgs */
+	uint64_t      section_bytes;		/* sizes of live sections */
 	struct act  **heap;			/* timer min-heap by deadline */
 	uint32_t      heap_len, heap_cap;
 	uint32_t      spin_us;			/* spin this long after work */
@@ -323,9 +328,15 @@ void pset_queue_changed(struct port *p);
 void pset_rotate(struct port *p);
 void pset_space_fini(struct kernel *k, struct space *s);
 
+/* section.c */
+int section_create(struct kernel *k, uint64_t size_bytes, struct port **out);
+int section_map_fd(const struct port *p, int *out_fd, uint64_t *out_size);
+void section_release(struct kernel *k, struct port *p);
+
 /* port.c */
 struct port *port_alloc(struct kernel *k);
 void port_get(struct port *p);
+int port_is_kobject(const struct port *p);
 void port_put(struct kernel *k, struct port *p);
 int port_allocate_in(struct kernel *k, struct space *s, int32_t *out_name);
 void port_drop_rights(struct kernel *k, struct entry *e);

@@ -357,6 +357,7 @@ static void take_ool(struct kernel *k, struct kmsg *m, struct act *a,
 			continue;
 		m->ool[m->nool].offset = c->ool[i].off;
 		m->ool[m->nool].fd = a->in_fds[j];
+		m->ool[m->nool].flags = 0;	/* a task never sends a section */
 		m->ool[m->nool++].size_bytes = c->ool[i].bytes;
 		a->in_fds[j++] = -1;
 	}
@@ -567,6 +568,7 @@ int kmsg_send_ool(const struct kmsg *m, const struct act *a)
 	for (uint32_t i = 0; i < m->nool; i++) {
 		note.region[i].offset = HDR_SIZE + m->ool[i].offset;
 		note.region[i].size_bytes = m->ool[i].size_bytes;
+		note.region[i].flags = m->ool[i].flags;
 		memcpy(CMSG_DATA(c) + i * sizeof(int), &m->ool[i].fd, sizeof(int));
 	}
 	if (a->task->w_sock.fd < 0)

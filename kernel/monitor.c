@@ -287,7 +287,7 @@ static void port_record(const struct ktask *t, const struct entry *e,
 	r->port = p->id;
 	r->rights = e->type;
 	r->flags = (p->dead ? UMACH_PF_DEAD : 0) |
-		   (p->kobject ? UMACH_PF_KOBJECT : 0) |
+		   (port_is_kobject(p) ? UMACH_PF_KOBJECT : 0) |
 		   (p == t->notify ? UMACH_PF_NOTIFY : 0) |
 		   (p->full_pct ? UMACH_PF_QUEUE_FULL : 0);
 	r->receiver = p->receiver ? p->receiver->task->id : 0;

@@ -124,7 +124,7 @@ void msgq_send_always(struct kernel *k, struct kmsg *m)
 {
 	struct port *p = m->dest;
 
-	if (p == NULL || p->dead || p->kobject != NULL) {
+	if (p == NULL || p->dead || port_is_kobject(p)) {
 		kmsg_destroy(k, m);
 		return;
 	}
@@ -221,7 +221,7 @@ int msgq_send(struct kernel *k, struct act *a, struct kmsg *m)
 {
 	struct port *p = m->dest;
 
-	if (p->kobject != NULL) {
+	if (port_is_kobject(p)) {
 		TRACE(k, msg, UMACH_EV_SEND, a->task, m, p, SEND_SUCCESS);
 		return kobject_dispatch(k, m);
 	}

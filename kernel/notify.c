@@ -78,7 +78,7 @@ int notify_port_destroyed(struct kernel *k, struct port *p)
 	if (b == NULL)
 		return -1;
 	p->backup = NULL;
-	if (b->dead || b->kobject != NULL || port_carried_to(b, p) ||
+	if (b->dead || port_is_kobject(b) || port_carried_to(b, p) ||
 	    (m = notify_alloc(k, NOTIFY_PORT_DESTROYED, MSG_TYPE_PORT_ALL,
 			      PORT_NULL)) == NULL ||
 	    (m->items = umach__calloc(1, sizeof *m->items)) == NULL) {

@@ -33,10 +33,24 @@ void port_get(struct port *p)
 	p->refs++;
 }
 
+/* p is served by the kernel: a live task's, thread's or section's port. */
+int port_is_kobject(const struct port *p)
+{
+	return p->kobject != NULL || p->section != NULL;
+}
+
+/*
+ * Drop a reference.  A section's port holds no rights of its own, so when
+ * only its alive reference is left no right to it exists anywhere (a space,
+ * a message): the section dies (protocol.md §14).
+ */
 void port_put(struct kernel *k, struct port *p)
 {
-	if (--p->refs > 0)
+	if (--p->refs > 0) {
+		if (p->refs == 1 && p->section != NULL)
+			section_release(k, p);
 		return;
+	}
 	k->nports--;
 	free(p);
 }

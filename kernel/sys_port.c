@@ -32,6 +32,7 @@ struct mig {
 	struct {				/* out-of-line results */
 		uint32_t type_name, count;
 		int      fd;			/* -1 for an empty array */
+		uint32_t shared;		/* a section's memfd (§14) */
 	} ool[2];
 	uint32_t       nool;
 };
@@ -220,6 +221,7 @@ static int result_array(struct kernel *k, struct mig *c, uint32_t type_name,
 	KSTAT(k, (struct ktask *)NULL, ool_bytes_copied, (uint64_t)count * 4);
 	c->ool[c->nool].type_name = type_name;
 	c->ool[c->nool].count = count;
+	c->ool[c->nool].shared = 0;
 	c->ool[c->nool++].fd = fd;
 	return KERN_SUCCESS;
 }
@@ -403,39 +405,90 @@ static int k_port_disable(struct kernel *k, struct ktask *t, struct mig *c)
 	return KERN_SUCCESS;
 }
 
+/* umach_section_create (protocol.md §14): a new section; its port as a
+ * send right in the reply. */
+static int k_section_create(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	int32_t size_bytes = arg(c, MSG_TYPE_INTEGER_32);
+	struct port *p = NULL;
+
+	(void)t;
+	if (c->bad)
+		return MIG_BAD_ARGUMENTS;
+	if (size_bytes <= 0)
+		return KERN_INVALID_ARGUMENT;
+	int r = section_create(k, (uint64_t)size_bytes, &p);
+	if (r == KERN_SUCCESS)
+		result_port(c, p);
+	return r;
+}
+
+/* umach_section_map (protocol.md §14): the section's memfd as one
+ * out-of-line region flagged shared, which libumach maps MAP_SHARED. */
+static int k_section_map(struct kernel *k, struct ktask *t, struct mig *c)
+{
+	uint64_t size = 0;
+	int fd = -1;
+
+	(void)k;
+	(void)t;
+	int r = section_map_fd(c->m->dest, &fd, &size);
+	if (r != KERN_SUCCESS)
+		return r;
+	c->ool[c->nool].type_name = MSG_TYPE_INTEGER_32;
+	c->ool[c->nool].count = (uint32_t)(size / 4);
+	c->ool[c->nool].shared = 1;
+	c->ool[c->nool++].fd = fd;
+	return KERN_SUCCESS;
+}
+
 struct kcall {
 	int32_t  id;
 	uint32_t nargs;
 	uint32_t nports;		/* MSG_TYPE_PORT arguments (complex) */
 	int    (*fn)(struct kernel *k, struct ktask *t, struct mig *c);
+	uint32_t out_port;		/* returns a MSG_TYPE_PORT */
 };
 
 /* The task kernel port's routines, by MIG id (subsystem mach, 2000). */
 static const struct kcall task_calls[] = {
-	{ 2002, 1, 0, k_port_enable },	/* xxx_port_enable */
-	{ 2003, 1, 0, k_port_disable },	/* xxx_port_disable */
-	{ 2073, 0, 0, k_port_names },
-	{ 2074, 1, 0, k_port_type },
-	{ 2075, 2, 0, k_port_rename },
-	{ 2076, 0, 0, k_port_allocate },
-	{ 2077, 1, 0, k_port_deallocate },
-	{ 2078, 2, 0, k_port_set_backlog },
-	{ 2079, 1, 0, k_port_status },
-	{ 2080, 0, 0, k_port_set_allocate },
-	{ 2081, 1, 0, k_port_set_deallocate },
-	{ 2082, 2, 0, k_port_set_add },
-	{ 2083, 1, 0, k_port_set_remove },
-	{ 2084, 1, 0, k_port_set_status },
-	{ 2098, 2, 1, k_port_set_backup },
+	{ 2002, 1, 0, k_port_enable, 0 },	/* xxx_port_enable */
+	{ 2003, 1, 0, k_port_disable, 0 },	/* xxx_port_disable */
+	{ 2073, 0, 0, k_port_names, 0 },
+	{ 2074, 1, 0, k_port_type, 0 },
+	{ 2075, 2, 0, k_port_rename, 0 },
+	{ 2076, 0, 0, k_port_allocate, 0 },
+	{ 2077, 1, 0, k_port_deallocate, 0 },
+	{ 2078, 2, 0, k_port_set_backlog, 0 },
+	{ 2079, 1, 0, k_port_status, 0 },
+	{ 2080, 0, 0, k_port_set_allocate, 0 },
+	{ 2081, 1, 0, k_port_set_deallocate, 0 },
+	{ 2082, 2, 0, k_port_set_add, 0 },
+	{ 2083, 1, 0, k_port_set_remove, 0 },
+	{ 2084, 1, 0, k_port_set_status, 0 },
+	{ 2098, 2, 1, k_port_set_backup, 1 },
+	{ UMACH_SECTION_CREATE_ID, 1, 0, k_section_create, 1 },
+};
+
+/* A section port's routines (protocol.md §14). */
+static const struct kcall section_calls[] = {
+	{ UMACH_SECTION_MAP_ID, 0, 0, k_section_map, 0 },
 };
 
 static const struct kcall *find_call(const struct port *p, int32_t id)
 {
-	if (p->kotype != KOBJ_TASK)
+	const struct kcall *calls = task_calls;
+	size_t n = sizeof task_calls / sizeof task_calls[0];
+
+	if (p->kotype == KOBJ_SECTION) {
+		calls = section_calls;
+		n = sizeof section_calls / sizeof section_calls[0];
+	} else if (p->kotype != KOBJ_TASK) {
 		return NULL;		/* TODO(#3): thread port routines */
-	for (size_t i = 0; i < sizeof task_calls / sizeof task_calls[0]; i++)
-		if (task_calls[i].id == id)
-			return &task_calls[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		if (calls[i].id == id)
+			return &calls[i];
 	return NULL;
 }
 
@@ -456,6 +509,7 @@ static uint32_t fill_arrays(struct kmsg *rm, struct mig *c, uint32_t at)
 			continue;
 		rm->ool[rm->nool].offset = at + sizeof d;
 		rm->ool[rm->nool].fd = c->ool[i].fd;
+		rm->ool[rm->nool].flags = c->ool[i].shared ? UMACH_OOL_SHARED : 0;
 		rm->ool[rm->nool++].size_bytes = (uint64_t)c->ool[i].count * 4;
 	}
 	c->nool = 0;
@@ -529,7 +583,7 @@ int kobject_dispatch(struct kernel *k, struct kmsg *m)
 		kmsg_destroy(k, m);
 		return SEND_KERNEL_REFUSED;
 	}
-	if (rm != NULL && call != NULL && call->nports > 0 &&
+	if (rm != NULL && call != NULL && call->out_port &&
 	    (rm->items = umach__calloc(1, sizeof *rm->items)) == NULL) {
 		kmsg_destroy(k, rm);
 		kmsg_destroy(k, m);

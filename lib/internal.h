@@ -40,6 +40,10 @@ int32_t umach__call(struct umach_slot *s, int32_t option, int32_t dead_status);
 /* ool.c: map the out-of-line regions of the message in s. */
 int umach__ool_receive(struct umach_slot *s);
 
+/* section.c: umach_section_map with a timeout (lpc.c). */
+kern_return_t umach__section_map(port_t section, vm_address_t *out_addr,
+				 vm_size_t *out_size, int timeout_ms);
+
 /* ool.c: out-of-line regions of a send (protocol.md §10). */
 struct umach__dealloc {			/* regions sent with deallocate */
 	uint32_t     n;

@@ -91,8 +91,10 @@ int umach__ool_receive(struct umach_slot *s)
 		return -1;
 	for (uint32_t i = 0; i < h.note.count; i++) {
 		struct umach_ool_region *r = &h.note.region[i];
+		/* A section (§14) is shared with every task that maps it. */
+		int share = r->flags & UMACH_OOL_SHARED ? MAP_SHARED : MAP_PRIVATE;
 		void *p = mmap(NULL, r->size_bytes, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE, h.fds[i], 0);
+			       share, h.fds[i], 0);
 		close(h.fds[i]);
 		if (p == MAP_FAILED)
 			p = NULL;

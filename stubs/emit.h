@@ -93,6 +93,10 @@ void emit_bytes(const struct witem *w, char *buf, size_t len);
 
 bool emit_header(struct umig_diag *d, const struct umig_spec *spec, FILE *f);
 bool emit_sheader(struct umig_diag *d, const struct umig_spec *spec, FILE *f);
+/* emit_lpc.c: -lpc (LPC user stubs) and -lpcheader (their prototypes). */
+bool emit_lpc(struct umig_diag *d, const struct umig_spec *spec, FILE *f);
+bool emit_lpc_header(struct umig_diag *d, const struct umig_spec *spec,
+		     FILE *f);
 bool emit_user(struct umig_diag *d, const struct umig_spec *spec, FILE *f);
 bool emit_server(struct umig_diag *d, const struct umig_spec *spec, FILE *f);
 

@@ -18,10 +18,12 @@
 
 #define UMIG_DEFAULT_CPP "cc -E -x c -undef -ansi"
 
-enum { OUT_USER, OUT_SERVER, OUT_HEADER, OUT_SHEADER, OUT_LIST, OUT_COUNT };
+enum { OUT_USER, OUT_SERVER, OUT_HEADER, OUT_SHEADER, OUT_LIST, OUT_LPC,
+       OUT_LPCHEADER, OUT_COUNT };
 
 static const char *const out_flags[OUT_COUNT] = {
-	"-user", "-server", "-header", "-sheader", "-list",
+	"-user", "-server", "-header", "-sheader", "-list", "-lpc",
+	"-lpcheader",
 };
 
 struct umig_options {
@@ -45,6 +47,8 @@ static void usage(FILE *f)
 	      "prototypes); all or none.\n"
 	      "-list writes one line per routine: subsystem name index "
 	      "request-id reply-id.\n"
+	      "-lpc file, -lpcheader file: LPC user stubs and their "
+	      "prototypes (docs/umig.md).\n"
 	      "Exit status: 0 ok, 1 errors in the input, 2 usage error.\n", f);
 }
 
@@ -205,6 +209,7 @@ typedef bool (*writer_t)(struct umig_diag *, const struct umig_spec *, FILE *);
 
 static const writer_t writers[OUT_COUNT] = {
 	emit_user, emit_server, emit_header, emit_sheader, list_writer,
+	emit_lpc, emit_lpc_header,
 };
 
 /* Writes output k into a new temporary file beside its path; its name goes

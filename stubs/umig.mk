@@ -5,7 +5,7 @@
 
 UMIG_SRCS := stubs/lex.c stubs/parse.c stubs/check.c stubs/list.c \
 	     stubs/emit_common.c stubs/emit_header.c stubs/emit_user.c \
-	     stubs/emit_server.c
+	     stubs/emit_server.c stubs/emit_lpc.c
 UMIG_OBJS := $(UMIG_SRCS:%.c=$(BUILD)/%.o)
 UMIG      := $(BUILD)/umig
 
@@ -116,3 +116,34 @@ $(UMIG_GEN)/env_mgr/.stamp: tasks/envmgr/env_mgr.defs $(UMIG)
 
 $(addprefix $(UMIG_GEN)/env_mgr/,env_mgrUser.c env_mgrServer.c env_mgr.h \
 	env_mgrServer.h): $(UMIG_GEN)/env_mgr/.stamp ;
+
+# The same interface as RPC and as LPC (umig -lpc): tests/stubs/lpcd.defs,
+# its user, server and LPC stubs linked into one binary.
+$(UMIG_GEN)/lpcd/.stamp: tests/stubs/lpcd.defs $(UMIG)
+	@mkdir -p $(dir $@)
+	$(UMIG) -user $(UMIG_GEN)/lpcd/lpcdUser.c \
+		-server $(UMIG_GEN)/lpcd/lpcdServer.c \
+		-header $(UMIG_GEN)/lpcd/lpcd.h -sheader $(UMIG_GEN)/lpcd/lpcdServer.h \
+		-lpc $(UMIG_GEN)/lpcd/lpcdLpc.c -lpcheader $(UMIG_GEN)/lpcd/lpcd_lpc.h $<
+	touch $@
+
+$(addprefix $(UMIG_GEN)/lpcd/,lpcdUser.c lpcdServer.c lpcd.h lpcdServer.h \
+	lpcdLpc.c lpcd_lpc.h): $(UMIG_GEN)/lpcd/.stamp ;
+
+$(UMIG_GEN)/lpcd/%.o: override CFLAGS += -Itests/stubs
+
+STUBS_LPC := $(BUILD)/tests/stubs/check_stubs_lpc
+
+$(BUILD)/tests/stubs/check_stubs_lpc.o: $(UMIG_GEN)/lpcd/.stamp
+$(BUILD)/tests/stubs/check_stubs_lpc.o: override CFLAGS += -I$(UMIG_GEN)/lpcd \
+	-Itests/stubs -Itests/integration -DUMACH_BUILD_DIR='"$(BUILD)"'
+
+$(STUBS_LPC): $(BUILD)/tests/stubs/check_stubs_lpc.o \
+		$(UMIG_GEN)/lpcd/lpcdUser.o $(UMIG_GEN)/lpcd/lpcdServer.o \
+		$(UMIG_GEN)/lpcd/lpcdLpc.o $(BUILD)/tests/integration/harness.o \
+		$(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+
+$(STUBS_LPC): | $(BUILD)/umachd $(BUILD)/umach-netnamed
+
+CHECK_BINS += $(STUBS_LPC)

@@ -19,7 +19,7 @@ ALL_TARGETS += $(BUILD)/examples/demo
 # The concept examples (tasks/examples/README.md), each started by a
 # scenario file with `umach up`.
 EXAMPLES := bounded_buffer fullbox deadport portpipe mailslot rights portset \
-	bigcopy echo_rpc
+	bigcopy echo_rpc lpc
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 
 $(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/tasks/examples/%.o $(LIB_A)

@@ -11,7 +11,7 @@ $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
 INTEGRATION_SUITES := check_msg check_death check_tools check_monitor check_pset \
-	check_examples check_tasks check_rights
+	check_examples check_tasks check_rights check_section check_lpc
 INTEGRATION_SUITES += check_cthreads check_legacy
 INTEGRATION_BINS := $(addprefix $(BUILD)/tests/integration/,$(INTEGRATION_SUITES))
 

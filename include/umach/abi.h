@@ -128,10 +128,18 @@ _Static_assert(sizeof(struct umach_slot) == 64 + UMACH_MSG_BUF, "abi: slot");
  * checks against the message.
  */
 #define UMACH_OOL_MAX 16u		/* out-of-line items in one message */
+#define UMACH_OOL_SHARED 1u		/* a section: map it MAP_SHARED (§14) */
+
+/* Section objects (docs/protocol.md §14): MIG ids outside Mach's ranges,
+ * and the limits on their sizes. */
+#define UMACH_SECTION_CREATE_ID 3800	/* to a task's kernel port */
+#define UMACH_SECTION_MAP_ID    3801	/* to a section port */
+#define UMACH_SECTION_MAX_BYTES   (64ull << 20)	/* one section */
+#define UMACH_SECTION_TOTAL_BYTES (256ull << 20)	/* all, kernel-wide */
 
 struct umach_ool_region {		/* writer: kernel (§9) or task (§13) */
 	uint32_t offset;		/* of the 8-byte pointer in buf */
-	uint32_t pad0;
+	uint32_t flags;			/* UMACH_OOL_SHARED, from the kernel only */
 	uint64_t size_bytes;
 };
 

@@ -228,6 +228,22 @@ START_TEST(test_echo_rpc_through_generated_stubs)
 }
 END_TEST
 
+START_TEST(test_lpc_clients_call_through_the_queue_and_a_section)
+{
+	ck_assert_int_eq(up("tasks/examples/lpc.scn"), 0);
+	/* each client: a refused and an accepted connect (id 3900), then
+	 * three requests (3903); the server calls each back once */
+	ck_assert_int_eq(count(EV("send"), TASK("ann"), "\"msg_id\":3900,",
+			       NULL), 2);
+	ck_assert_int_eq(count(EV("send"), TASK("bob"), "\"msg_id\":3903,",
+			       NULL), 3);
+	ck_assert_int_eq(count(EV("send"), TASK("server"), PEER("ann"),
+			       "\"msg_id\":3903,", NULL), 1);
+	ck_assert_int_eq(count(EV("send"), TASK("server"), "\"msg_id\":3902,",
+			       NULL), 2);
+}
+END_TEST
+
 static void scenario(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -321,6 +337,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bounded_buffer_producer_blocks_on_the_9th_item);
 	tcase_add_test(tc, test_fullbox_shows_the_four_behaviours);
 	tcase_add_test(tc, test_deadport_client_is_notified);
+	tcase_add_test(tc, test_lpc_clients_call_through_the_queue_and_a_section);
 	tcase_add_test(tc, test_portpipe_writer_blocks_when_the_pipe_is_full);
 	tcase_add_test(tc, test_mailslot_takes_every_writers_datagrams);
 	tcase_add_test(tc, test_rights_receive_right_moves_and_comes_home);

@@ -55,14 +55,20 @@ static int run(const char *cmd, char *out, size_t len)
 }
 
 /*
- * Headers that are ours and not for task programs: abi.h is the kernel's
+ * Headers that programs of the era never include: abi.h is the kernel's
  * channel layout, path.h the socket-path rule the tools share, umig_rt.h
- * the helpers of umig-generated code.
+ * the helpers of umig-generated code, lpc.h and section.h umach's own
+ * LPC and section APIs (C99 programs, like the examples).
  */
 static int is_internal_header(const char *h)
 {
-	return strcmp(h, "umach/abi.h") == 0 || strcmp(h, "umach/path.h") == 0 ||
-	       strcmp(h, "umach/umig_rt.h") == 0;
+	static const char *const own[] = { "umach/abi.h", "umach/path.h",
+		"umach/umig_rt.h", "umach/lpc.h", "umach/section.h" };
+
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(h, own[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Every line of `cc -H` for header h names a file under include/. */
