@@ -45,3 +45,4 @@ $(BUILD)/umach-envmgrd: $(BUILD)/tasks/envmgr/envmgrd.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 ALL_TARGETS += $(BUILD)/umach-envmgrd
+-include tasks/netd/netd.mk

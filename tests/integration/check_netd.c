@@ -1,0 +1,511 @@
+/*
+ * umach-netd across two kernels on one machine (docs/netd.md): kernel A
+ * (this test process is its task, harness.c) and kernel B, each with its
+ * own netd on 127.0.0.1.  A server on B checks in "echo"; the test calls
+ * it through the umig stubs of necho.defs after one look-up with B's host
+ * name.  The network-namespace variant is in tests/netns/.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <mach.h>
+#include <servers/netname.h>
+#include "harness.h"
+#include "necho.h"
+#include "nechoServer.h"
+
+struct side {
+	char   sock[128], log[128];
+	pid_t  kernel, netd;
+	int    port;
+};
+
+static struct side a, b;
+static char dir[64], secret_a[128], secret_b[128];
+static pid_t server = -1;
+
+static int port_base(void)
+{
+	return 20000 + (getpid() % 10000) * 4;
+}
+
+static void write_secret(const char *path, const char *text, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	fchmod(fd, (mode_t)mode);
+	close(fd);
+}
+
+/* Run argv with UMACH_SOCKET=sock and stderr to log; returns its pid. */
+static pid_t run_on(const char *sock, const char *log, char *const argv[])
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setenv("UMACH_SOCKET", sock, 1);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (getenv("UMACH_TEST_VERBOSE") == NULL)
+			dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static pid_t start_netd(struct side *me, const char *name,
+			const struct side *peer, const char *peer_name,
+			const char *secret)
+{
+	char listen[64], peerarg[128], *argv[12];
+	int n = 0;
+
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", me->port);
+	snprintf(peerarg, sizeof peerarg, "%s=127.0.0.1:%d", peer_name,
+		 peer->port);
+	argv[n++] = UMACH_BUILD_DIR "/umach-netd";
+	argv[n++] = "--name";
+	argv[n++] = (char *)name;
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--peer";
+	argv[n++] = peerarg;
+	argv[n++] = "--secret";
+	argv[n++] = (char *)secret;
+	argv[n] = NULL;
+	return run_on(me->sock, me->log, argv);
+}
+
+static void start_kernel_b(void)
+{
+	char *argv[] = { UMACH_BUILD_DIR "/umachd", "--foreground", NULL };
+
+	b.kernel = run_on(b.sock, b.log, argv);
+	for (int i = 0; i < 400 && access(b.sock, F_OK) != 0; i++)
+		usleep(5000);
+	ck_assert_int_eq(access(b.sock, F_OK), 0);
+}
+
+/* Two kernels and their netds, with these secrets (same = they trust). */
+static void two_hosts(const char *sa, const char *sb)
+{
+	snprintf(dir, sizeof dir, "/tmp/umach-netd-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	harness_start("textbook");
+	snprintf(a.sock, sizeof a.sock, "%s", getenv("UMACH_SOCKET"));
+	snprintf(a.log, sizeof a.log, "%s/a.log", dir);
+	snprintf(b.sock, sizeof b.sock, "%s/b.sock", dir);
+	snprintf(b.log, sizeof b.log, "%s/b.log", dir);
+	snprintf(secret_a, sizeof secret_a, "%s/a.secret", dir);
+	snprintf(secret_b, sizeof secret_b, "%s/b.secret", dir);
+	write_secret(secret_a, sa, 0600);
+	write_secret(secret_b, sb, 0600);
+	a.port = port_base();
+	b.port = port_base() + 1;
+	start_kernel_b();
+	a.netd = start_netd(&a, "hostA", &b, "hostB", secret_a);
+	b.netd = start_netd(&b, "hostB", &a, "hostA", secret_b);
+}
+
+static void trusted_hosts(void)
+{
+	two_hosts("0123456789abcdef-shared", "0123456789abcdef-shared");
+}
+
+static void show(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	while (f != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	if (f != NULL)
+		fclose(f);
+}
+
+static void stop(pid_t *pid, int sig)
+{
+	if (*pid > 0) {
+		kill(*pid, sig);
+		if (harness_wait(*pid, 3000) < 0)
+			harness_wait(*pid, 1000);
+	}
+	*pid = -1;
+}
+
+static void teardown(void)
+{
+	if (getenv("UMACH_TEST_VERBOSE") != NULL) {
+		show(a.log);
+		show(b.log);
+	}
+	stop(&server, SIGKILL);
+	stop(&a.netd, SIGKILL);
+	stop(&b.netd, SIGKILL);
+	stop(&b.kernel, SIGTERM);
+	unlink(a.log);
+	unlink(b.log);
+	unlink(b.sock);
+	unlink(secret_a);
+	unlink(secret_b);
+	rmdir(dir);
+	harness_stop();
+}
+
+/* ---- the echo server, a task of kernel B ---- */
+
+kern_return_t srv_echo(port_t server_port, char *s, char *r)
+{
+	(void)server_port;
+	snprintf(r, 80, "%.78s!", s);
+	return KERN_SUCCESS;
+}
+
+kern_return_t srv_poke(port_t server_port, port_t p, int n)
+{
+	struct msg64 m;
+
+	(void)server_port;
+	msg64_init(&m, p, PORT_NULL, n);
+	snprintf(m.data, sizeof m.data, "poked %d", n);
+	return msg_send(&m.h, SEND_TIMEOUT, 2000);
+}
+
+kern_return_t srv_sum(port_t server_port, necho_ool_t data,
+		      unsigned int dataCnt, int *total)
+{
+	(void)server_port;
+	*total = 0;
+	for (unsigned int i = 0; i < dataCnt; i++)
+		*total += (unsigned char)data[i];
+	vm_deallocate(task_self(), (vm_address_t)data, dataCnt);
+	return KERN_SUCCESS;
+}
+
+kern_return_t srv_nap(port_t server_port, int ms)
+{
+	(void)server_port;
+	usleep((useconds_t)ms * 1000);
+	return KERN_SUCCESS;
+}
+
+kern_return_t srv_fill(port_t server_port, int n, necho_ool_t *data,
+		       unsigned int *dataCnt)
+{
+	static char buf[1 << 20];
+
+	(void)server_port;
+	if (n < 0 || n > (int)sizeof buf)
+		return KERN_INVALID_ARGUMENT;
+	for (int i = 0; i < n; i++)
+		buf[i] = (char)(i * 7);
+	*data = buf;
+	*dataCnt = (unsigned int)n;
+	return KERN_SUCCESS;
+}
+
+static void serve_echo(void)
+{
+	union { msg_header_t h; char raw[MSG_SIZE_MAX]; } in, out;
+	port_t p;
+
+	setenv("UMACH_SOCKET", b.sock, 1);
+	if (umach_task_reattach() != KERN_SUCCESS ||
+	    port_allocate(task_self(), &p) != KERN_SUCCESS ||
+	    netname_check_in(name_server_port, "echo", p, p) != KERN_SUCCESS)
+		_exit(1);
+	for (;;) {
+		in.h.msg_size = sizeof in;
+		in.h.msg_local_port = p;
+		if (msg_receive(&in.h, MSG_OPTION_NONE, 0) != RCV_SUCCESS)
+			_exit(0);
+		necho_server(&in.h, &out.h);
+		if (out.h.msg_remote_port != PORT_NULL)
+			msg_send(&out.h, SEND_TIMEOUT, 1000);
+	}
+}
+
+static void start_server(void)
+{
+	server = fork();
+	ck_assert_int_ge(server, 0);
+	if (server == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		serve_echo();
+	}
+}
+
+/* Look name up on host, retrying for up to 5 s while netds start. */
+static kern_return_t look_up(const char *host, const char *name, port_t *p)
+{
+	kern_return_t r = KERN_FAILURE;
+	uint64_t until = harness_now_ms() + 5000;
+
+	while (harness_now_ms() < until) {
+		r = netname_look_up(name_server_port, (char *)host,
+				    (char *)name, p);
+		if (r == KERN_SUCCESS)
+			break;
+		usleep(20000);
+	}
+	return r;
+}
+
+static port_t echo_port(void)
+{
+	port_t s = PORT_NULL;
+
+	start_server();
+	ck_assert_int_eq(look_up("hostB", "echo", &s), KERN_SUCCESS);
+	ck_assert_int_ne(s, PORT_NULL);
+	return s;
+}
+
+/* ---- the tests ---- */
+
+START_TEST(test_netd_echo_through_umig_stubs_on_the_other_kernel)
+{
+	necho_name_t out = "";
+	port_t s = echo_port();
+
+	ck_assert_int_eq(necho_echo(s, "hello", out), KERN_SUCCESS);
+	ck_assert_str_eq(out, "hello!");
+	for (int i = 0; i < 100; i++)	/* the same proxy, call after call */
+		ck_assert_int_eq(necho_echo(s, "again", out), KERN_SUCCESS);
+	ck_assert_str_eq(out, "again!");
+}
+END_TEST
+
+START_TEST(test_netd_port_right_sent_across_is_used_from_there)
+{
+	port_t s = echo_port(), mine;
+	struct msg64 m;
+
+	ck_assert_int_eq(port_allocate(task_self(), &mine), KERN_SUCCESS);
+	ck_assert_int_eq(necho_poke(s, mine, 42), KERN_SUCCESS);
+	m.h.msg_size = sizeof m;
+	m.h.msg_local_port = mine;
+	ck_assert_int_eq(msg_receive(&m.h, RCV_TIMEOUT, 2000), RCV_SUCCESS);
+	ck_assert_int_eq(m.h.msg_id, 42);
+	ck_assert_str_eq(m.data, "poked 42");
+}
+END_TEST
+
+START_TEST(test_netd_out_of_line_data_crosses_both_ways)
+{
+	port_t s = echo_port();
+	size_t n = 256 * 1024;
+	char *buf = malloc(n), *back = NULL;
+	int total = 0, want = 0;
+	unsigned int cnt = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		buf[i] = (char)(i * 13);
+		want += (unsigned char)buf[i];
+	}
+	ck_assert_int_eq(necho_sum(s, buf, (unsigned int)n, &total),
+			 KERN_SUCCESS);
+	ck_assert_int_eq(total, want);
+	ck_assert_int_eq(necho_fill(s, 100000, &back, &cnt), KERN_SUCCESS);
+	ck_assert_uint_eq(cnt, 100000);
+	for (int i = 0; i < 100000; i++)
+		ck_assert_int_eq(back[i], (char)(i * 7));
+	vm_deallocate(task_self(), (vm_address_t)back, cnt);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_netd_remote_kernel_killed_mid_call_fails_within_2s)
+{
+	port_t s = echo_port();
+	struct msg64 m;
+
+	pid_t killer = fork();
+	ck_assert_int_ge(killer, 0);
+	if (killer == 0) {
+		usleep(300 * 1000);
+		kill(b.kernel, SIGKILL);
+		_exit(0);
+	}
+	uint64_t t0 = harness_now_ms();
+	kern_return_t r = necho_nap(s, 10000);
+	uint64_t took = harness_now_ms() - t0;
+	harness_wait(killer, 2000);
+	ck_assert_int_eq(r, SEND_INVALID_PORT);
+	ck_assert_uint_lt(took, 300 + 2000);
+	/* The proxy is gone: a later send fails, and so does a look-up. */
+	msg_return_t sr = SEND_SUCCESS;
+	for (int i = 0; i < 100 && sr != SEND_INVALID_PORT; i++) {
+		msg64_init(&m, s, PORT_NULL, 1);
+		sr = msg_send(&m.h, SEND_TIMEOUT, 0);
+		usleep(10000);
+	}
+	ck_assert_int_eq(sr, SEND_INVALID_PORT);
+	harness_wait(b.kernel, 2000);
+	b.kernel = -1;
+}
+END_TEST
+
+START_TEST(test_netd_remote_port_death_is_notify_port_deleted)
+{
+	port_t s = echo_port();
+	notification_t n;
+
+	stop(&server, SIGKILL);
+	uint64_t until = harness_now_ms() + 2000;
+	for (;;) {
+		n.notify_header.msg_size = sizeof n;
+		n.notify_header.msg_local_port = task_notify();
+		ck_assert_int_eq(msg_receive(&n.notify_header, RCV_TIMEOUT,
+					     2000), RCV_SUCCESS);
+		if (n.notify_header.msg_id == NOTIFY_PORT_DELETED &&
+		    n.notify_port == s)
+			break;
+		ck_assert_uint_lt(harness_now_ms(), until);
+	}
+	necho_name_t out;
+	ck_assert_int_eq(necho_echo(s, "x", out), SEND_INVALID_PORT);
+}
+END_TEST
+
+START_TEST(test_netd_look_up_errors)
+{
+	port_t s = echo_port(), p = PORT_NULL;
+
+	(void)s;
+	ck_assert_int_eq(netname_look_up(name_server_port, "hostC", "echo",
+					 &p), NETNAME_NO_SUCH_HOST);
+	ck_assert_int_eq(netname_look_up(name_server_port, "hostB", "nothing",
+					 &p), NETNAME_NOT_CHECKED_IN);
+	/* netd serves only look-ups. */
+	ck_assert_int_eq(look_up("", "umach-netd", &p), KERN_SUCCESS);
+	ck_assert_int_eq(netname_check_in(p, "x", p, p), KERN_FAILURE);
+	netname_name_t v;
+	ck_assert_int_eq(netname_version(p, v), KERN_SUCCESS);
+	ck_assert_str_eq(v, "umach netd 1");
+}
+END_TEST
+
+START_TEST(test_netd_wrong_secret_gives_no_such_host)
+{
+	port_t p = PORT_NULL;
+
+	start_server();
+	/* Wait for A's netd, then for B's to listen, then ask. */
+	ck_assert_int_eq(look_up("", "umach-netd", &p), KERN_SUCCESS);
+	usleep(300 * 1000);
+	ck_assert_int_eq(netname_look_up(name_server_port, "hostB", "echo",
+					 &p), NETNAME_NO_SUCH_HOST);
+}
+END_TEST
+
+START_TEST(test_netd_malformed_frame_closes_only_that_link)
+{
+	port_t s = echo_port();
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	static const char junk[] = "\x00\x00\x00\x04\x09\x01\x00\x00junk";
+	char c;
+	necho_name_t out;
+
+	sa.sin_port = htons((uint16_t)b.port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(write(fd, junk, sizeof junk - 1), sizeof junk - 1);
+	/* netd sends its HELLO, then hangs up on the bad version. */
+	struct timeval tv = { 3, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t got;
+	while ((got = read(fd, &c, 1)) > 0)
+		;
+	/* EOF, or a reset if our junk was still unread: not a time-out. */
+	ck_assert_msg(got == 0 || errno == ECONNRESET, "read: %s",
+		      strerror(errno));
+	close(fd);
+	ck_assert_int_eq(necho_echo(s, "still", out), KERN_SUCCESS);
+	ck_assert_str_eq(out, "still!");
+}
+END_TEST
+
+static void wrong_secret_hosts(void)
+{
+	two_hosts("0123456789abcdef-shared", "0123456789abcdef-other!");
+}
+
+/* umach-netd refuses bad arguments: usage 2, errors 1. */
+START_TEST(test_netd_refuses_bad_arguments)
+{
+	char path[160];
+	static const char *bad[][6] = {
+		{ "--listen", "127.0.0.1:0" },
+		{ "--peer", "nohostport" },
+		{ "--listen", "nowhere:1" },
+	};
+
+	snprintf(dir, sizeof dir, "/tmp/umach-netd-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/open.secret", dir);
+	write_secret(path, "0123456789abcdef-shared", 0644);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *argv[] = { UMACH_BUILD_DIR "/umach-netd",
+				 (char *)bad[i][0], (char *)bad[i][1], NULL };
+		pid_t pid = run_on("/nonexistent", "/dev/null", argv);
+		ck_assert_int_eq(harness_wait(pid, 2000), 2);
+	}
+	char *weak[] = { UMACH_BUILD_DIR "/umach-netd", "--secret", path, NULL };
+	ck_assert_int_eq(harness_wait(run_on("/nonexistent", "/dev/null", weak),
+				      2000), 1);
+	write_secret(path, "short", 0600);
+	ck_assert_int_eq(harness_wait(run_on("/nonexistent", "/dev/null", weak),
+				      2000), 1);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *netd_suite(void)
+{
+	Suite *s = suite_create("netd");
+	TCase *tc = tcase_create("loopback");
+	TCase *bad = tcase_create("wrong secret");
+	TCase *args = tcase_create("arguments");
+
+	tcase_add_checked_fixture(tc, trusted_hosts, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_netd_echo_through_umig_stubs_on_the_other_kernel);
+	tcase_add_test(tc, test_netd_port_right_sent_across_is_used_from_there);
+	tcase_add_test(tc, test_netd_out_of_line_data_crosses_both_ways);
+	tcase_add_test(tc, test_netd_remote_kernel_killed_mid_call_fails_within_2s);
+	tcase_add_test(tc, test_netd_remote_port_death_is_notify_port_deleted);
+	tcase_add_test(tc, test_netd_look_up_errors);
+	tcase_add_test(tc, test_netd_malformed_frame_closes_only_that_link);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(bad, wrong_secret_hosts, teardown);
+	tcase_set_timeout(bad, 30);
+	tcase_add_test(bad, test_netd_wrong_secret_gives_no_such_host);
+	suite_add_tcase(s, bad);
+	tcase_add_test(args, test_netd_refuses_bad_arguments);
+	suite_add_tcase(s, args);
+	return s;
+}
+
+int main(void)
+{
+	return harness_run(netd_suite());
+}
