@@ -3,12 +3,15 @@
  * (this test process is its task, harness.c) and kernel B, each with its
  * own netd on 127.0.0.1.  A server on B checks in "echo"; the test calls
  * it through the umig stubs of necho.defs after one look-up with B's host
- * name.  The network-namespace variant is in tests/netns/.
+ * name.  The same tests run again with each kernel and netd in its own
+ * network namespace, joined by a veth pair (root and ip(8) needed; else
+ * that case is skipped with a message).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,8 @@
 
 struct side {
 	char   sock[128], log[128];
+	char   ns[32];			/* network namespace, "" = ours */
+	char   addr[16];
 	pid_t  kernel, netd;
 	int    port;
 };
@@ -50,14 +55,31 @@ static void write_secret(const char *path, const char *text, int mode)
 	close(fd);
 }
 
-/* Run argv with UMACH_SOCKET=sock and stderr to log; returns its pid. */
-static pid_t run_on(const char *sock, const char *log, char *const argv[])
+/* Move this process into network namespace ns ("" = stay). */
+static int enter_ns(const char *ns)
+{
+	char path[64];
+
+	if (ns[0] == '\0')
+		return 0;
+	snprintf(path, sizeof path, "/run/netns/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = fd >= 0 ? setns(fd, CLONE_NEWNET) : -1;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static pid_t run_in(const char *ns, const char *sock, const char *log,
+		  char *const argv[])
 {
 	pid_t pid = fork();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (enter_ns(ns) != 0)
+			_exit(126);
 		setenv("UMACH_SOCKET", sock, 1);
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (getenv("UMACH_TEST_VERBOSE") == NULL)
@@ -68,6 +90,12 @@ static pid_t run_on(const char *sock, const char *log, char *const argv[])
 	return pid;
 }
 
+/* Run argv with UMACH_SOCKET=sock and stderr to log; returns its pid. */
+static pid_t run_on(const char *sock, const char *log, char *const argv[])
+{
+	return run_in("", sock, log, argv);
+}
+
 static pid_t start_netd(struct side *me, const char *name,
 			const struct side *peer, const char *peer_name,
 			const char *secret)
@@ -75,8 +103,8 @@ static pid_t start_netd(struct side *me, const char *name,
 	char listen[64], peerarg[128], *argv[12];
 	int n = 0;
 
-	snprintf(listen, sizeof listen, "127.0.0.1:%d", me->port);
-	snprintf(peerarg, sizeof peerarg, "%s=127.0.0.1:%d", peer_name,
+	snprintf(listen, sizeof listen, "%s:%d", me->addr, me->port);
+	snprintf(peerarg, sizeof peerarg, "%s=%s:%d", peer_name, peer->addr,
 		 peer->port);
 	argv[n++] = UMACH_BUILD_DIR "/umach-netd";
 	argv[n++] = "--name";
@@ -88,14 +116,14 @@ static pid_t start_netd(struct side *me, const char *name,
 	argv[n++] = "--secret";
 	argv[n++] = (char *)secret;
 	argv[n] = NULL;
-	return run_on(me->sock, me->log, argv);
+	return run_in(me->ns, me->sock, me->log, argv);
 }
 
 static void start_kernel_b(void)
 {
 	char *argv[] = { UMACH_BUILD_DIR "/umachd", "--foreground", NULL };
 
-	b.kernel = run_on(b.sock, b.log, argv);
+	b.kernel = run_in(b.ns, b.sock, b.log, argv);
 	for (int i = 0; i < 400 && access(b.sock, F_OK) != 0; i++)
 		usleep(5000);
 	ck_assert_int_eq(access(b.sock, F_OK), 0);
@@ -106,6 +134,12 @@ static void two_hosts(const char *sa, const char *sb)
 {
 	snprintf(dir, sizeof dir, "/tmp/umach-netd-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	if (a.addr[0] == '\0')
+		snprintf(a.addr, sizeof a.addr, "127.0.0.1");
+	if (b.addr[0] == '\0')
+		snprintf(b.addr, sizeof b.addr, "127.0.0.1");
+	/* Kernel A, and this task of it, live in A's namespace. */
+	ck_assert_int_eq(enter_ns(a.ns), 0);
 	harness_start("textbook");
 	snprintf(a.sock, sizeof a.sock, "%s", getenv("UMACH_SOCKET"));
 	snprintf(a.log, sizeof a.log, "%s/a.log", dir);
@@ -247,6 +281,8 @@ static void start_server(void)
 	ck_assert_int_ge(server, 0);
 	if (server == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (enter_ns(b.ns) != 0)
+			_exit(126);
 		serve_echo();
 	}
 }
@@ -424,7 +460,7 @@ START_TEST(test_netd_malformed_frame_closes_only_that_link)
 	necho_name_t out;
 
 	sa.sin_port = htons((uint16_t)b.port);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	inet_pton(AF_INET, b.addr, &sa.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	ck_assert_int_eq(write(fd, junk, sizeof junk - 1), sizeof junk - 1);
@@ -479,6 +515,59 @@ START_TEST(test_netd_refuses_bad_arguments)
 }
 END_TEST
 
+/* ---- the same across network namespaces ---- */
+
+static int sh(const char *fmt, const char *x, const char *y)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof cmd, fmt, x, y, x, y);
+	return system(cmd);
+}
+
+/*
+ * Namespaces umnA<pid> and umnB<pid>, joined by a veth pair with
+ * 10.77.0.1 and 10.77.0.2; then the two hosts as on loopback.
+ */
+static void netns_hosts(void)
+{
+	char ida[16], idb[16];
+
+	snprintf(a.ns, sizeof a.ns, "umnA%d", getpid());
+	snprintf(b.ns, sizeof b.ns, "umnB%d", getpid());
+	snprintf(ida, sizeof ida, "uva%d", getpid());
+	snprintf(idb, sizeof idb, "uvb%d", getpid());
+	snprintf(a.addr, sizeof a.addr, "10.77.0.1");
+	snprintf(b.addr, sizeof b.addr, "10.77.0.2");
+	ck_assert_int_eq(sh("ip netns add %s && ip netns add %s", a.ns, b.ns), 0);
+	ck_assert_int_eq(sh("ip link add %s type veth peer name %s", ida, idb), 0);
+	ck_assert_int_eq(sh("ip link set %s netns %s", ida, a.ns), 0);
+	ck_assert_int_eq(sh("ip link set %s netns %s", idb, b.ns), 0);
+	ck_assert_int_eq(sh("ip -n %2$s addr add 10.77.0.1/24 dev %1$s && "
+			    "ip -n %2$s link set %1$s up && "
+			    "ip -n %2$s link set lo up", ida, a.ns), 0);
+	ck_assert_int_eq(sh("ip -n %2$s addr add 10.77.0.2/24 dev %1$s && "
+			    "ip -n %2$s link set %1$s up && "
+			    "ip -n %2$s link set lo up", idb, b.ns), 0);
+	trusted_hosts();
+}
+
+static void netns_teardown(void)
+{
+	teardown();
+	sh("ip netns del %s; ip netns del %s", a.ns, b.ns);
+}
+
+/* Why the namespace case cannot run here, or NULL if it can. */
+static const char *netns_unavailable(void)
+{
+	if (geteuid() != 0)
+		return "not root";
+	if (system("ip -V >/dev/null 2>&1") != 0)
+		return "ip (iproute2) is missing";
+	return NULL;
+}
+
 static Suite *netd_suite(void)
 {
 	Suite *s = suite_create("netd");
@@ -502,6 +591,19 @@ static Suite *netd_suite(void)
 	suite_add_tcase(s, bad);
 	tcase_add_test(args, test_netd_refuses_bad_arguments);
 	suite_add_tcase(s, args);
+	const char *why = netns_unavailable();
+	if (why != NULL) {
+		printf("check_netd: network-namespace tests skipped: %s\n", why);
+		return s;
+	}
+	TCase *ns = tcase_create("netns");
+	tcase_add_checked_fixture(ns, netns_hosts, netns_teardown);
+	tcase_set_timeout(ns, 30);
+	tcase_add_test(ns, test_netd_echo_through_umig_stubs_on_the_other_kernel);
+	tcase_add_test(ns, test_netd_port_right_sent_across_is_used_from_there);
+	tcase_add_test(ns, test_netd_out_of_line_data_crosses_both_ways);
+	tcase_add_test(ns, test_netd_remote_kernel_killed_mid_call_fails_within_2s);
+	suite_add_tcase(s, ns);
 	return s;
 }
 
