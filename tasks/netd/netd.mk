@@ -31,3 +31,14 @@ $(CHECK_NETD): $(CHECK_NETD).o $(NECHO_GEN)/nechoUser.o \
 $(CHECK_NETD): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach-netd \
 	$(BUILD)/umach-envmgrd
 CHECK_BINS += $(CHECK_NETD)
+
+# make bench-netd: msg_rpc through two netds against plain TCP between the
+# same endpoints (bench/netd.sh; not part of all or check).
+$(BUILD)/bench/netd_rtt: $(BUILD)/bench/netd_rtt.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+.PHONY: bench-netd
+bench-netd: $(BUILD)/bench/netd_rtt $(BUILD)/umachd $(BUILD)/umach-netnamed \
+		$(BUILD)/umach-envmgrd $(BUILD)/umach-netd
+	sh bench/netd.sh $(BUILD) $(or $(BENCH_NETD_N),2000) 64 | tee $(BUILD)/bench/netd.md
