@@ -391,6 +391,8 @@ static void *proxy_loop(void *arg)
 	union msg_buf *in = malloc(sizeof *in);
 
 	(void)arg;
+	if (in == NULL)
+		exit(1);
 	for (;;) {
 		in->h.msg_size = sizeof *in;
 		in->h.msg_local_port = netd.set;

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,37 @@ START_TEST(test_netd_malformed_frame_closes_only_that_link)
 }
 END_TEST
 
+/* A receive right does not cross hosts: the caller gets a death pill. */
+START_TEST(test_netd_receive_right_is_refused_with_send_invalid_port)
+{
+	port_t s = echo_port(), mine;
+	struct {
+		msg_header_t h;
+		msg_type_t   t;
+		port_t       p;
+		char         pad[4];
+		union { death_pill_t d; char raw[256]; } u;
+	} m;
+
+	ck_assert_int_eq(port_allocate(task_self(), &mine), KERN_SUCCESS);
+	memset(&m, 0, sizeof m);
+	m.h.msg_size = offsetof(__typeof__(m), pad) + 4;
+	m.h.msg_remote_port = s;
+	m.h.msg_local_port = thread_reply();
+	m.h.msg_id = 3300;
+	m.t.msg_type_name = MSG_TYPE_PORT_RECEIVE;
+	m.t.msg_type_size = 32;
+	m.t.msg_type_number = 1;
+	m.t.msg_type_inline = 1;
+	m.p = mine;
+	ck_assert_int_eq(msg_rpc(&m.h, RCV_TIMEOUT, sizeof m, 0, 2000),
+			 RPC_SUCCESS);
+	death_pill_t *d = (death_pill_t *)&m;
+	ck_assert_int_eq(d->Head.msg_id, 3400);
+	ck_assert_int_eq(d->RetCode, SEND_INVALID_PORT);
+}
+END_TEST
+
 static void wrong_secret_hosts(void)
 {
 	two_hosts("0123456789abcdef-shared", "0123456789abcdef-other!");
@@ -504,6 +536,9 @@ START_TEST(test_netd_refuses_bad_arguments)
 		pid_t pid = run_on("/nonexistent", "/dev/null", argv);
 		ck_assert_int_eq(harness_wait(pid, 2000), 2);
 	}
+	char *tool[] = { UMACH_BUILD_DIR "/umach", "netd", NULL };
+	ck_assert_int_eq(harness_wait(run_on("/nonexistent", "/dev/null", tool),
+				      2000), 2);
 	char *weak[] = { UMACH_BUILD_DIR "/umach-netd", "--secret", path, NULL };
 	ck_assert_int_eq(harness_wait(run_on("/nonexistent", "/dev/null", weak),
 				      2000), 1);
@@ -584,6 +619,7 @@ static Suite *netd_suite(void)
 	tcase_add_test(tc, test_netd_remote_port_death_is_notify_port_deleted);
 	tcase_add_test(tc, test_netd_look_up_errors);
 	tcase_add_test(tc, test_netd_malformed_frame_closes_only_that_link);
+	tcase_add_test(tc, test_netd_receive_right_is_refused_with_send_invalid_port);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, wrong_secret_hosts, teardown);
 	tcase_set_timeout(bad, 30);
