@@ -24,10 +24,11 @@ $(NECHO_GEN)/%.o: override CFLAGS += -Itests/integration
 
 CHECK_NETD := $(BUILD)/tests/integration/check_netd
 $(CHECK_NETD).o: $(NECHO_GEN)/.stamp
-$(CHECK_NETD).o: override CFLAGS += -I$(NECHO_GEN) -Itests/integration
+$(CHECK_NETD).o: override CFLAGS += -I$(NECHO_GEN) -Itests/integration -Itasks/netd
 $(CHECK_NETD): $(CHECK_NETD).o $(NECHO_GEN)/nechoUser.o \
-		$(NECHO_GEN)/nechoServer.o $(BUILD)/tests/integration/harness.o $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+		$(NECHO_GEN)/nechoServer.o $(BUILD)/tests/integration/harness.o \
+		$(BUILD)/tasks/netd/wire.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lnettle -lpthread
 $(CHECK_NETD): | $(BUILD)/umachd $(BUILD)/umach-netnamed $(BUILD)/umach-netd \
 	$(BUILD)/umach-envmgrd
 CHECK_BINS += $(CHECK_NETD)

@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -28,6 +29,7 @@
 #include "harness.h"
 #include "necho.h"
 #include "nechoServer.h"
+#include "netd.h"
 
 struct side {
 	char   sock[128], log[128];
@@ -120,14 +122,29 @@ static pid_t start_netd(struct side *me, const char *name,
 	return run_in(me->ns, me->sock, me->log, argv);
 }
 
+/* Does a kernel accept connections on sock? */
+static int serves(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int ok;
+
+	if (strlen(sock) >= sizeof sa.sun_path)
+		return 0;
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
 static void start_kernel_b(void)
 {
 	char *argv[] = { UMACH_BUILD_DIR "/umachd", "--foreground", NULL };
 
 	b.kernel = run_in(b.ns, b.sock, b.log, argv);
-	for (int i = 0; i < 400 && access(b.sock, F_OK) != 0; i++)
+	for (int i = 0; i < 400 && !serves(b.sock); i++)
 		usleep(5000);
-	ck_assert_int_eq(access(b.sock, F_OK), 0);
+	ck_assert_msg(serves(b.sock), "kernel B did not start");
 }
 
 /* Two kernels and their netds, with these secrets (same = they trust). */
@@ -511,6 +528,161 @@ START_TEST(test_netd_receive_right_is_refused_with_send_invalid_port)
 }
 END_TEST
 
+/* ---- an authenticated peer that sends bad frames (wire.c's own code
+ * does our side of the handshake, with this netd state) ---- */
+
+struct netd netd;
+
+/* Connect to B's netd as "mallory" with the shared secret. */
+static int peer_connect(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[NETD_NAME_MAX];
+	static const char secret[] = "0123456789abcdef-shared";
+
+	snprintf(netd.name, sizeof netd.name, "mallory");
+	memcpy(netd.secret, secret, sizeof secret - 1);
+	netd.secret_len = sizeof secret - 1;
+	sa.sin_port = htons((uint16_t)b.port);
+	inet_pton(AF_INET, b.addr, &sa.sin_addr);
+	int fd = -1, r = -1;
+	for (int i = 0; i < 250 && r != 0; i++) {	/* netd B starting */
+		if (fd >= 0) {
+			close(fd);
+			usleep(20000);
+		}
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(netd_handshake(fd, "hostB", host), 0);
+	return fd;
+}
+
+static struct netd_link *link_of(int fd)
+{
+	static struct netd_link l;
+
+	pthread_mutex_init(&l.wlock, NULL);
+	l.fd = fd;
+	return &l;
+}
+
+/* A MSG frame: fixed part, then body, then extra bytes. */
+static int send_msg(int fd, uint32_t dest, uint32_t reply, uint32_t blen,
+		    const void *body, size_t len)
+{
+	uint8_t f[24] = { 0 };
+
+	netd_put32(f, dest);
+	netd_put32(f + 4, reply);
+	netd_put32(f + 8, 3300);
+	netd_put32(f + 20, blen);
+	return netd_frame_send(link_of(fd), NETD_MSG, f, sizeof f, body, len);
+}
+
+static void expect_closed(int fd)
+{
+	char c;
+	struct timeval tv = { 3, 0 };
+	ssize_t got;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while ((got = read(fd, &c, 1)) > 0)
+		;
+	ck_assert_msg(got == 0 || errno == ECONNRESET, "read: %s",
+		      strerror(errno));
+	close(fd);
+}
+
+START_TEST(test_netd_bad_frames_from_an_authenticated_peer_end_its_link)
+{
+	port_t s = echo_port();
+	necho_name_t out;
+	/* A port item of type RECEIVE, and an OOL byte item of 16 bytes. */
+	uint32_t rcv[4] = { 0x10012004, 0, 5, 0 };
+	uint32_t ool[4] = { 0x00100809, 0, 0, 0 };
+	uint8_t wrong_len[4];
+	int fd;
+
+	netd_put32(wrong_len, 15);
+	fd = peer_connect();		/* shorter than the fixed part */
+	netd_frame_send(link_of(fd), NETD_MSG, "x", 1, NULL, 0);
+	expect_closed(fd);
+	fd = peer_connect();		/* body longer than the frame */
+	send_msg(fd, 1, 0, 64, rcv, 8);
+	expect_closed(fd);
+	fd = peer_connect();		/* a receive right */
+	send_msg(fd, 1, 0, sizeof rcv, rcv, sizeof rcv);
+	expect_closed(fd);
+	fd = peer_connect();		/* OOL length unlike its descriptor */
+	uint8_t both[sizeof ool + 4 + 15];
+	memcpy(both, ool, sizeof ool);
+	memcpy(both + sizeof ool, wrong_len, 4);
+	send_msg(fd, 1, 0, sizeof ool, both, sizeof both);
+	expect_closed(fd);
+	fd = peer_connect();		/* a look-up name without its NUL */
+	uint8_t look[84];
+	memset(look, 'a', sizeof look);
+	netd_frame_send(link_of(fd), NETD_LOOKUP, look, sizeof look, NULL, 0);
+	expect_closed(fd);
+	fd = peer_connect();		/* a HELLO after the handshake */
+	netd_frame_send(link_of(fd), NETD_HELLO, look, 80, NULL, 0);
+	expect_closed(fd);
+	fd = peer_connect();		/* a length over NETD_FRAME_MAX */
+	uint8_t big[8] = { 0xff, 0xff, 0xff, 0xff, NETD_WIRE_VERSION, NETD_MSG };
+	ck_assert_int_eq(write(fd, big, sizeof big), sizeof big);
+	expect_closed(fd);
+	/* The real link was never disturbed. */
+	ck_assert_int_eq(necho_echo(s, "fine", out), KERN_SUCCESS);
+	ck_assert_str_eq(out, "fine!");
+}
+END_TEST
+
+START_TEST(test_netd_message_for_an_unknown_id_is_refused_to_the_peer)
+{
+	int fd, type;
+	uint32_t len;
+	uint8_t *p;
+
+	start_server();
+	fd = peer_connect();
+	send_msg(fd, 4242, 7, 0, NULL, 0);
+	p = netd_frame_recv(fd, &type, &len);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(type, NETD_DEAD);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_uint_eq(netd_get32(p), 4242);
+	free(p);
+	p = netd_frame_recv(fd, &type, &len);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(type, NETD_FAIL);
+	ck_assert_uint_eq(netd_get32(p), 7);
+	ck_assert_int_eq((int)netd_get32(p + 4), 3300);
+	free(p);
+	/* A look-up is answered with an export id. */
+	uint8_t look[84] = { 0, 0, 0, 9 };
+	strcpy((char *)look + 4, "echo");
+	for (int i = 0; i < 100; i++) {
+		netd_frame_send(link_of(fd), NETD_LOOKUP, look, sizeof look,
+				NULL, 0);
+		p = netd_frame_recv(fd, &type, &len);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(type, NETD_LOOKUP_REPLY);
+		ck_assert_uint_eq(netd_get32(p), 9);
+		if (netd_get32(p + 4) == KERN_SUCCESS)
+			break;
+		free(p);
+		p = NULL;
+		usleep(20000);	/* the server is still checking in */
+	}
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ne(netd_get32(p + 8), 0);
+	free(p);
+	close(fd);
+}
+END_TEST
+
 static void wrong_secret_hosts(void)
 {
 	two_hosts("0123456789abcdef-shared", "0123456789abcdef-other!");
@@ -620,6 +792,8 @@ static Suite *netd_suite(void)
 	tcase_add_test(tc, test_netd_look_up_errors);
 	tcase_add_test(tc, test_netd_malformed_frame_closes_only_that_link);
 	tcase_add_test(tc, test_netd_receive_right_is_refused_with_send_invalid_port);
+	tcase_add_test(tc, test_netd_bad_frames_from_an_authenticated_peer_end_its_link);
+	tcase_add_test(tc, test_netd_message_for_an_unknown_id_is_refused_to_the_peer);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, wrong_secret_hosts, teardown);
 	tcase_set_timeout(bad, 30);
