@@ -271,7 +271,8 @@ static int fwd_item(void *ctx, struct item *it)
 	}
 	if (it->inl)
 		return 0;
-	if (f->nool == OOL_MAX || it->bytes > NETD_FRAME_MAX - f->total)
+	/* f->total, the frame so far, never passes NETD_FRAME_MAX. */
+	if (f->nool == OOL_MAX || it->bytes + 4 > NETD_FRAME_MAX - f->total)
 		return -1;
 	memcpy(&f->ool[f->nool], it->data, sizeof(void *));
 	memset(it->data, 0, 8);
@@ -282,17 +283,16 @@ static int fwd_item(void *ctx, struct item *it)
 	return 0;
 }
 
-static void send_msg_frame(struct netd_link *l, uint8_t *fixed,
-			   uint8_t *body, size_t blen, struct fwd *f)
+/* Send the MSG frame; 0, or -1 if it could not go. */
+static int send_msg_frame(struct netd_link *l, uint8_t *fixed,
+			  uint8_t *body, size_t blen, struct fwd *f)
 {
 	size_t n = blen;
 	for (int i = 0; i < f->nool; i++)
 		n += 4 + f->ool_bytes[i];
 	uint8_t *buf = malloc(n ? n : 1);
-	if (buf == NULL) {
-		shutdown(l->fd, 2);
-		return;
-	}
+	if (buf == NULL)
+		return -1;
 	memcpy(buf, body, blen);
 	size_t off = blen;
 	for (int i = 0; i < f->nool; i++) {
@@ -300,8 +300,9 @@ static void send_msg_frame(struct netd_link *l, uint8_t *fixed,
 		memcpy(buf + off + 4, f->ool[i], f->ool_bytes[i]);
 		off += 4 + f->ool_bytes[i];
 	}
-	netd_frame_send(l, NETD_MSG, fixed, MSG_FIXED, buf, n);
+	int rc = netd_frame_send(l, NETD_MSG, fixed, MSG_FIXED, buf, n);
 	free(buf);
+	return rc;
 }
 
 /*
@@ -313,7 +314,7 @@ static void send_msg_frame(struct netd_link *l, uint8_t *fixed,
  */
 void netd_forward(msg_header_t *m)
 {
-	struct fwd f = { 0 };
+	struct fwd f = { .total = MSG_FIXED + m->msg_size };
 	uint8_t fixed[MSG_FIXED];
 	size_t blen = m->msg_size - HDR_BYTES;
 	uint8_t *body = (uint8_t *)m + HDR_BYTES;
@@ -337,9 +338,13 @@ void netd_forward(msg_header_t *m)
 			pending_add(f.l, reply, m->msg_id);
 	}
 	pthread_mutex_unlock(&netd.lock);
-	if (ok)
-		send_msg_frame(f.l, fixed, body, blen, &f);
-	else if (reply != PORT_NULL)
+	if (ok && send_msg_frame(f.l, fixed, body, blen, &f) != 0) {
+		pthread_mutex_lock(&netd.lock);
+		pending_clear(f.l, reply);	/* no second pill at link loss */
+		pthread_mutex_unlock(&netd.lock);
+		ok = 0;
+	}
+	if (!ok && reply != PORT_NULL)
 		pill(reply, m->msg_id, SEND_INVALID_PORT);
 	for (int i = 0; i < f.nool; i++)
 		if (f.ool[i] != NULL)
