@@ -683,6 +683,50 @@ START_TEST(test_netd_message_for_an_unknown_id_is_refused_to_the_peer)
 }
 END_TEST
 
+START_TEST(test_netd_lost_link_is_notify_port_deleted_on_proxies)
+{
+	port_t s = echo_port();
+	notification_t n;
+
+	stop(&b.netd, SIGKILL);
+	uint64_t until = harness_now_ms() + 2000;
+	do {
+		n.notify_header.msg_size = sizeof n;
+		n.notify_header.msg_local_port = task_notify();
+		ck_assert_int_eq(msg_receive(&n.notify_header, RCV_TIMEOUT,
+					     2000), RCV_SUCCESS);
+		ck_assert_uint_lt(harness_now_ms(), until);
+	} while (n.notify_header.msg_id != NOTIFY_PORT_DELETED ||
+		 n.notify_port != s);
+	necho_name_t out;
+	ck_assert_int_eq(necho_echo(s, "x", out), SEND_INVALID_PORT);
+}
+END_TEST
+
+/* A "peer" that accepts and then says nothing costs a look-up 2 s. */
+START_TEST(test_netd_silent_peer_gives_no_such_host_without_hanging)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	port_t p;
+	int one = 1;
+
+	ck_assert_int_eq(look_up("", "umach-netd", &p), KERN_SUCCESS);
+	stop(&b.netd, SIGKILL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sa.sin_port = htons((uint16_t)b.port);
+	inet_pton(AF_INET, b.addr, &sa.sin_addr);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(ls, 4), 0);
+	uint64_t t0 = harness_now_ms();
+	ck_assert_int_eq(netname_look_up(name_server_port, "hostB", "echo",
+					 &p), NETNAME_NO_SUCH_HOST);
+	uint64_t took = harness_now_ms() - t0;
+	ck_assert_uint_lt(took, 4000);	/* the 2 s handshake time-out, and slack */
+	close(ls);
+}
+END_TEST
+
 static void wrong_secret_hosts(void)
 {
 	two_hosts("0123456789abcdef-shared", "0123456789abcdef-other!");
@@ -794,6 +838,8 @@ static Suite *netd_suite(void)
 	tcase_add_test(tc, test_netd_receive_right_is_refused_with_send_invalid_port);
 	tcase_add_test(tc, test_netd_bad_frames_from_an_authenticated_peer_end_its_link);
 	tcase_add_test(tc, test_netd_message_for_an_unknown_id_is_refused_to_the_peer);
+	tcase_add_test(tc, test_netd_lost_link_is_notify_port_deleted_on_proxies);
+	tcase_add_test(tc, test_netd_silent_peer_gives_no_such_host_without_hanging);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, wrong_secret_hosts, teardown);
 	tcase_set_timeout(bad, 30);
