@@ -18,6 +18,7 @@
 #include <mach.h>
 #include <servers/netname.h>
 #include "netnameServer.h"
+#include "netdfwd.h"
 
 #define NAMES_MAX 4096		/* documented in docs/protocol.md §7 */
 
@@ -67,26 +68,31 @@ static int local_host(const char *host)
 
 /*
  * Another host's name: ask umach-netd, if one has checked in under
- * "umach-netd" (docs/netd.md), through the same netname.defs stubs.  The
- * lock is let go meanwhile, since netd may take up to its 2 s time-out;
- * netd answers every look-up, so this never hangs.  Called with the lock
- * held, and returns with it held.  The proxy's send right stays in our
- * space (one name per proxy, as netd reuses them).
+ * "umach-netd" (docs/netd.md), with netdfwd.defs's stub (netname_look_up
+ * with a 10 s time-out and a fresh reply port, so that a netd that dies
+ * mid-call cannot hang us).  The lock is let go meanwhile.  Called with
+ * the lock held, and returns with it held.  The proxy's send right stays
+ * in our space (one name per proxy, as netd reuses them).
  */
 static kern_return_t remote_look_up(char *host, char *port_name,
 				    port_t *port_id)
 {
 	struct name *n = find("umach-netd");
 	kern_return_t r;
+	port_t reply;
 
 	if (n == NULL)
 		return NETNAME_NO_SUCH_HOST;
 	port_t netd = n->port;
+	if (port_allocate(task_self(), &reply) != KERN_SUCCESS)
+		return KERN_RESOURCE_SHORTAGE;
 	pthread_mutex_unlock(&lock);
-	r = netname_look_up(netd, host, port_name, port_id);
+	r = netdfwd_look_up(netd, reply, host, port_name, port_id);
+	port_deallocate(task_self(), reply);
 	pthread_mutex_lock(&lock);
-	if (r == SEND_INVALID_PORT || r == RCV_INVALID_PORT)
-		r = NETNAME_NO_SUCH_HOST;	/* netd has just died */
+	if (r == SEND_INVALID_PORT || r == RCV_INVALID_PORT ||
+	    r == SEND_TIMED_OUT || r == RCV_TIMED_OUT)
+		r = NETNAME_NO_SUCH_HOST;	/* netd died or is stuck */
 	return r;
 }
 

@@ -727,6 +727,41 @@ START_TEST(test_netd_silent_peer_gives_no_such_host_without_hanging)
 }
 END_TEST
 
+/* netd killed while it holds a look-up: netnamed's forward times out
+ * (10 s, netdfwd.defs) and the name server goes on serving. */
+START_TEST(test_netd_killed_mid_look_up_does_not_hang_the_name_server)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	port_t p;
+	int one = 1;
+
+	ck_assert_int_eq(look_up("", "umach-netd", &p), KERN_SUCCESS);
+	stop(&b.netd, SIGKILL);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sa.sin_port = htons((uint16_t)b.port);
+	inet_pton(AF_INET, b.addr, &sa.sin_addr);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(ls, 4), 0);
+	pid_t killer = fork();
+	ck_assert_int_ge(killer, 0);
+	if (killer == 0) {
+		usleep(500 * 1000);	/* netd A is in the silent handshake */
+		kill(a.netd, SIGKILL);
+		_exit(0);
+	}
+	uint64_t t0 = harness_now_ms();
+	ck_assert_int_eq(netname_look_up(name_server_port, "hostB", "echo",
+					 &p), NETNAME_NO_SUCH_HOST);
+	ck_assert_uint_lt(harness_now_ms() - t0, 15000);
+	harness_wait(killer, 2000);
+	stop(&a.netd, SIGKILL);
+	ck_assert_int_eq(netname_look_up(name_server_port, "", "nothing", &p),
+			 NETNAME_NOT_CHECKED_IN);
+	close(ls);
+}
+END_TEST
+
 static void wrong_secret_hosts(void)
 {
 	two_hosts("0123456789abcdef-shared", "0123456789abcdef-other!");
@@ -840,6 +875,7 @@ static Suite *netd_suite(void)
 	tcase_add_test(tc, test_netd_message_for_an_unknown_id_is_refused_to_the_peer);
 	tcase_add_test(tc, test_netd_lost_link_is_notify_port_deleted_on_proxies);
 	tcase_add_test(tc, test_netd_silent_peer_gives_no_such_host_without_hanging);
+	tcase_add_test(tc, test_netd_killed_mid_look_up_does_not_hang_the_name_server);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, wrong_secret_hosts, teardown);
 	tcase_set_timeout(bad, 30);
