@@ -461,9 +461,21 @@ START_TEST(test_netd_wrong_secret_gives_no_such_host)
 	port_t p = PORT_NULL;
 
 	start_server();
-	/* Wait for A's netd, then for B's to listen, then ask. */
+	/* Wait for A's netd and for B's to listen, so that the refusal is
+	 * the handshake's and not a closed port's; then ask. */
 	ck_assert_int_eq(look_up("", "umach-netd", &p), KERN_SUCCESS);
-	usleep(300 * 1000);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_port = htons((uint16_t)b.port);
+	inet_pton(AF_INET, b.addr, &sa.sin_addr);
+	int fd = -1, r = -1;
+	for (int i = 0; i < 250 && r != 0; i++, usleep(20000)) {
+		if (fd >= 0)
+			close(fd);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	}
+	ck_assert_int_eq(r, 0);
+	close(fd);
 	ck_assert_int_eq(netname_look_up(name_server_port, "hostB", "echo",
 					 &p), NETNAME_NO_SUCH_HOST);
 }
