@@ -59,7 +59,7 @@ valgrind: all $(CHECK_BINS)
 	@UMACH_VALGRIND=1 CK_FORK=no sh tests/run-suites.sh $(CHECK_BINS)
 
 # Binaries, headers, libumach (static and shared), umach.pc and man pages.
-INSTALL_BIN := umachd umach-netnamed umach-envmgrd umach umig
+INSTALL_BIN := umachd umach-netnamed umach-envmgrd umach-netd umach umig
 INSTALL_HDRS := $(shell cd include && find . -name '*.h')
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -35,6 +35,8 @@ static const char usage[] =
 	"       umach trace [--json] [--msc FILE] [--task TASK] [--port ID] [--id N]\n"
 	"                   [--count N]\n"
 	"       umach knob delay PORT MS | full PORT PCT | kill TASK N | seed N\n"
+	"       umach netd [--name NAME] [--listen ADDR:PORT]\n"
+	"                  [--peer HOST=ADDR:PORT ...] --secret FILE\n"
 	"       umach --help\n"
 	"\n"
 	"  run      run PROGRAM as a task; if no kernel serves the socket, start a\n"
@@ -60,6 +62,8 @@ static const char usage[] =
 	"  knob     simulation knobs: delay each message to PORT by MS ms; make\n"
 	"           PCT %% of sends to PORT find it full; SIGKILL TASK at its Nth\n"
 	"           message from now; seed the kernel's random choices.\n"
+	"  netd     run the network message server, umach-netd(8), on the\n"
+	"           running kernel: look-ups for HOST reach HOST's netd.\n"
 	"\n"
 	"A TASK is a pid or a task name; a PORT is #ID or TASK:NAME (umach ports).\n"
 	"The socket is $UMACH_SOCKET, else $XDG_RUNTIME_DIR/umach/kernel.sock,\n"
@@ -399,6 +403,23 @@ static int cmd_kernel(int argc, char **argv)
 	return 0;
 }
 
+/* umach netd ARGS: become umach-netd (beside this binary) with ARGS. */
+static int cmd_netd(int argc, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+	snprintf(path, sizeof path, "%s/umach-netd", dirname(self));
+	argv[0] = "umach-netd";
+	(void)argc;
+	execv(path, argv);
+	fprintf(stderr, "umach: cannot run %s: %s\n", path, strerror(errno));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -412,6 +433,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "kernel") == 0)
 		return cmd_kernel(argc - 1, argv + 1);
+	if (strcmp(argv[1], "netd") == 0)
+		return cmd_netd(argc - 1, argv + 1);
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);

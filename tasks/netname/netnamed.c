@@ -3,8 +3,9 @@
  * whose port every task finds in name_server_port.  It maps names of up to
  * 79 characters to send rights (tasks/netname/netname.defs).  A name dies
  * with its port: the kernel's NOTIFY_PORT_DELETED on our notify port
- * removes it.  One thread serves requests through netname_server(), the
- * demux umig generates from netname.defs; another serves notifications;
+ * removes it.  Look-ups for other hosts go to umach-netd.  One thread
+ * serves requests through netname_server(), the demux umig generates from
+ * netname.defs; another serves notifications;
  * a mutex guards the table.  Replies never block us: a client whose reply
  * port is full loses its reply.
  */
@@ -17,6 +18,7 @@
 #include <mach.h>
 #include <servers/netname.h>
 #include "netnameServer.h"
+#include "netdfwd.h"
 
 #define NAMES_MAX 4096		/* documented in docs/protocol.md §7 */
 
@@ -65,6 +67,36 @@ static int local_host(const char *host)
 }
 
 /*
+ * Another host's name: ask umach-netd, if one has checked in under
+ * "umach-netd" (docs/netd.md), with netdfwd.defs's stub (netname_look_up
+ * with a 10 s time-out and a fresh reply port, so that a netd that dies
+ * mid-call cannot hang us).  The lock is let go meanwhile.  Called with
+ * the lock held, and returns with it held.  The proxy's send right stays
+ * in our space (one name per proxy, as netd reuses them).
+ */
+static kern_return_t remote_look_up(char *host, char *port_name,
+				    port_t *port_id)
+{
+	struct name *n = find("umach-netd");
+	kern_return_t r;
+	port_t reply;
+
+	if (n == NULL)
+		return NETNAME_NO_SUCH_HOST;
+	port_t netd = n->port;
+	if (port_allocate(task_self(), &reply) != KERN_SUCCESS)
+		return KERN_RESOURCE_SHORTAGE;
+	pthread_mutex_unlock(&lock);
+	r = netdfwd_look_up(netd, reply, host, port_name, port_id);
+	port_deallocate(task_self(), reply);
+	pthread_mutex_lock(&lock);
+	if (r == SEND_INVALID_PORT || r == RCV_INVALID_PORT ||
+	    r == SEND_TIMED_OUT || r == RCV_TIMED_OUT)
+		r = NETNAME_NO_SUCH_HOST;	/* netd died or is stuck */
+	return r;
+}
+
+/*
  * The server routines of netname.defs, called by the umig-generated demux
  * netname_server() with the lock held.  MIG's rule: on success a routine
  * owns the rights the request brought; on failure the demux frees them,
@@ -98,7 +130,7 @@ kern_return_t _netname_look_up(port_t server_port, char *host_name,
 {
 	(void)server_port;
 	if (!local_host(host_name))
-		return NETNAME_NO_SUCH_HOST;	/* TODO(#8): netd */
+		return remote_look_up(host_name, port_name, port_id);
 	struct name *n = find(port_name);
 	if (n == NULL)
 		return NETNAME_NOT_CHECKED_IN;
