@@ -212,8 +212,35 @@ static const writer_t writers[OUT_COUNT] = {
 	emit_lpc, emit_lpc_header,
 };
 
-/* Writes output k into a new temporary file beside its path; its name goes
- * to tmp (malloc).  False after printing why. */
+/* An output path that exists and is not a regular file (/dev/null, a
+ * fifo): it must be written into, never replaced by a rename. */
+static bool is_special(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* Copies file tmp into the special file path.  False after saying why. */
+static bool copy_into(const char *tmp, const char *path)
+{
+	FILE *in = fopen(tmp, "r"), *out = fopen(path, "w");
+	char buf[8192];
+	size_t n;
+	bool ok = in != NULL && out != NULL;
+
+	while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		ok = fwrite(buf, 1, n, out) == n;
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL && fclose(out) != 0)
+		ok = false;
+	return ok;
+}
+
+/* Writes output k into a new temporary file beside its path (in /tmp for
+ * a special file); its name goes to tmp (malloc).  False after saying
+ * why. */
 static bool write_temp(const struct umig_options *o, int k,
 		       const struct umig_spec *spec, struct umig_diag *d,
 		       char **tmp)
@@ -226,7 +253,10 @@ static bool write_temp(const struct umig_options *o, int k,
 	*tmp = malloc(strlen(path) + 16);
 	if (*tmp == NULL)
 		return false;
-	sprintf(*tmp, "%s.umig-XXXXXX", path);
+	if (is_special(path))
+		strcpy(*tmp, "/tmp/umig-XXXXXX");
+	else
+		sprintf(*tmp, "%s.umig-XXXXXX", path);
 	fd = mkstemp(*tmp);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "umig: cannot write %s: %s\n", path, strerror(errno));
@@ -265,7 +295,14 @@ static bool write_outputs(const struct umig_options *o,
 	for (int k = 0; k < OUT_COUNT; k++) {
 		if (tmp[k] == NULL)
 			continue;
-		if (ok && rename(tmp[k], o->out[k]) != 0) {
+		if (ok && is_special(o->out[k])) {
+			if (!copy_into(tmp[k], o->out[k])) {
+				fprintf(stderr, "umig: cannot write %s: %s\n",
+					o->out[k], strerror(errno));
+				ok = false;
+			}
+			unlink(tmp[k]);
+		} else if (ok && rename(tmp[k], o->out[k]) != 0) {
 			fprintf(stderr, "umig: cannot write %s: %s\n", o->out[k],
 				strerror(errno));
 			ok = false;

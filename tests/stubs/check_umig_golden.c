@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,6 +65,30 @@ START_TEST(test_generating_twice_gives_identical_output)
 	ck_assert_int_eq(generate("b"), 0);
 	snprintf(cmd, sizeof cmd, "diff -r %s/a %s/b >&2", tmpdir, tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* `-server /dev/null` (MIG's idiom for "not this one") writes into the
+ * device; it must never be replaced by a rename.  The test uses a null
+ * device node of its own (root only), never the system's. */
+START_TEST(test_an_output_that_is_a_device_is_written_not_replaced)
+{
+	char cmd[PATH_MAX * 2 + 256], dev[128];
+	struct stat st;
+
+	snprintf(dev, sizeof dev, "%s/null", tmpdir);
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+		fprintf(stderr, "skipped: cannot make a device node (not root)\n");
+		return;
+	}
+	snprintf(cmd, sizeof cmd, "cd %s/tests/stubs && %s -server %s "
+		 "-user %s/u.c calc.defs", top, umig_abs, dev, tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(stat(dev, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	snprintf(cmd, sizeof cmd, "%s/u.c", tmpdir);
+	ck_assert_int_eq(stat(cmd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode) && st.st_size > 0);
 }
 END_TEST
 
@@ -144,6 +170,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_generated_code_matches_the_goldens);
 	tcase_add_test(tc, test_generating_twice_gives_identical_output);
+	tcase_add_test(tc, test_an_output_that_is_a_device_is_written_not_replaced);
 	tcase_add_test(tc, test_every_output_says_it_is_generated);
 	tcase_add_test(tc, test_prototypes_follow_mig_naming);
 	suite_add_tcase(s, tc);
