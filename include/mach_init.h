@@ -20,6 +20,16 @@ port_t umach_task_notify(void);
 #define task_self()   umach_task_self()
 #define task_notify() umach_task_notify()
 
+/* The registered ports read the same way: a forked child that reads
+ * name_server_port before any call gets its own task's port, not
+ * PORT_NULL.  They stay lvalues, as the era's programs may assign them. */
+port_t *umach_name_server_port_at(void);
+port_t *umach_environment_port_at(void);
+port_t *umach_service_port_at(void);
+#define name_server_port (*umach_name_server_port_at())
+#define environment_port (*umach_environment_port_at())
+#define service_port     (*umach_service_port_at())
+
 port_t thread_reply(void);
 port_t thread_self(void);
 int mach_init(void);

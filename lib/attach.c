@@ -22,6 +22,11 @@
 
 struct umach__conn umach__conn = { .sock = -1, .bell = -1 };
 
+/* The variables behind <mach_init.h>'s macros of the same names. */
+#undef name_server_port
+#undef environment_port
+#undef service_port
+
 port_t task_self_ = PORT_NULL;
 port_t task_notify_ = PORT_NULL;
 port_t name_server_port = PORT_NULL;
@@ -268,6 +273,24 @@ port_t umach_task_notify(void)
 {
 	umach__ensure();
 	return task_notify_;
+}
+
+port_t *umach_name_server_port_at(void)
+{
+	umach__ensure();
+	return &name_server_port;
+}
+
+port_t *umach_environment_port_at(void)
+{
+	umach__ensure();
+	return &environment_port;
+}
+
+port_t *umach_service_port_at(void)
+{
+	umach__ensure();
+	return &service_port;
 }
 
 __attribute__((constructor)) static void umach__ctor(void)

@@ -217,8 +217,6 @@ kern_return_t umach_lpc_server_create(const char *name,
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	strcpy(s->name, name);
-	/* port_allocate attaches a forked child before name_server_port is
-	 * read below. */
 	if ((r = port_allocate(task_self(), &s->listen)) != KERN_SUCCESS)
 		goto fail_free;
 	if ((r = port_allocate(task_self(), &s->sig)) != KERN_SUCCESS)
@@ -415,7 +413,6 @@ kern_return_t umach_lpc_connect(const char *name, const void *data,
 		return KERN_INVALID_ARGUMENT;
 	char nm[UMACH_LPC_NAME_MAX];
 	strcpy(nm, name);
-	(void)task_self();	/* attached: name_server_port is read (fork) */
 	if ((r = netname_look_up(name_server_port, "", nm, &listen)) !=
 	    KERN_SUCCESS)
 		return r;

@@ -417,6 +417,24 @@ START_TEST(test_child_of_a_parent_that_exited_attaches_without_a_parent)
 }
 END_TEST
 
+/* A forked child whose very first Mach call takes name_server_port as an
+ * argument: the name is read before any call attaches the child, so it
+ * must attach on that read (found by the LPC work). */
+START_TEST(test_forked_childs_first_call_may_use_name_server_port)
+{
+	port_t r, p;
+
+	ck_assert_int_eq(port_allocate(task_self(), &r), KERN_SUCCESS);
+	ck_assert_int_eq(netname_check_in(name_server_port, "first", PORT_NULL, r),
+			 NETNAME_SUCCESS);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(netname_look_up(name_server_port, "", "first", &p) ==
+		      NETNAME_SUCCESS && p != PORT_NULL ? 0 : 1);
+	ck_assert_int_eq(harness_wait(c, 10000), 0);
+}
+END_TEST
+
 /* Say hello with flags and a parent claim; returns the welcome's status. */
 static int raw_hello(uint32_t flags, uint64_t parent)
 {
@@ -904,6 +922,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_forked_child_finds_registered_port_and_calls_it);
 	tcase_add_test(tc, test_forked_child_inherits_empty_registered_ports_as_empty);
 	tcase_add_test(tc, test_child_of_a_parent_that_exited_attaches_without_a_parent);
+	tcase_add_test(tc, test_forked_childs_first_call_may_use_name_server_port);
 	tcase_add_test(tc, test_kernel_refuses_a_parent_claim_it_cannot_verify);
 	tcase_add_test(tc, test_look_up_takes_empty_star_and_own_host_name_as_here);
 	tcase_add_test(tc, test_env_strings_set_get_overwrite_and_delete);
