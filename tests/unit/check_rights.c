@@ -1066,6 +1066,7 @@ static void ool_note(uint32_t seq_delta, const uint32_t *off,
 		note.region[i].size_bytes = size[i];
 	}
 	if (n > 0) {
+		memset(cbuf, 0, sizeof cbuf);	/* the padding, for valgrind */
 		mh.msg_control = cbuf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
