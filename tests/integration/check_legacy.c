@@ -39,20 +39,6 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Run a shell command; return its exit status, its stdout in out. */
-static int run(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (out != NULL && n + 1 < len && fgets(out + n, (int)(len - n), f))
-		n = strlen(out);
-	if (out != NULL)
-		out[n] = '\0';
-	int st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 /*
  * Headers that programs of the era never include: abi.h is the kernel's
@@ -131,7 +117,7 @@ START_TEST(test_k_and_r_declarations_of_libc_compile_with_every_header)
 	fclose(f);
 	snprintf(cmd, sizeof cmd, B "/umach-cc --legacy -c -o %s/decls.o %s",
 		 dir, src);
-	ck_assert_int_eq(run(cmd, NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(cmd, NULL, 0), 0);
 }
 END_TEST
 
@@ -224,7 +210,7 @@ static void build_legacy(const char *name)
 
 	snprintf(cmd, sizeof cmd, B "/umach-cc --legacy -o %s/%s tests/legacy/%s.c",
 		 dir, name, name);
-	ck_assert_msg(run(cmd, NULL, 0) == 0, "cannot build %s", name);
+	ck_assert_msg(harness_sh(cmd, NULL, 0) == 0, "cannot build %s", name);
 }
 
 START_TEST(test_legacy_server_and_client_meet_through_the_name_server)
@@ -236,7 +222,7 @@ START_TEST(test_legacy_server_and_client_meet_through_the_name_server)
 	snprintf(cmd, sizeof cmd, "%s/tally_server > %s/server.out & "
 		 "%s/tally_client 100 && %s/tally_client 10 quit; st=$?; wait; "
 		 "cat %s/server.out; exit $st", dir, dir, dir, dir, dir);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	ck_assert_str_eq(out, "tally_client: 100 replies, total 5050\n"
 			 "tally_client: 10 replies, total 5105\n"
 			 "tally_server: 110 requests, total 5105\n");
@@ -253,7 +239,7 @@ START_TEST(test_legacy_cthreads_program_calls_from_8_threads)
 	snprintf(cmd, sizeof cmd, "%s/tally_server > %s/server.out & "
 		 "%s/tally_threads 8 50 && %s/tally_client 0 quit >/dev/null; "
 		 "st=$?; wait; cat %s/server.out; exit $st", dir, dir, dir, dir, dir);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	ck_assert_str_eq(out, "tally_threads: 8 threads, 400 replies, 0 failures\n"
 			 "tally_server: 400 requests, total 10200\n");
 }
@@ -597,10 +583,10 @@ START_TEST(test_umach_run_adds_nothing_to_a_legacy_programs_stdout)
 	unsetenv("UMACH_NETNAMED");
 	snprintf(cmd, sizeof cmd, B "/umach run sh -c '%s/tally_server >%s/s.out & "
 		 "%s/tally_client 3 quit; wait' 2>/dev/null", dir, dir, dir);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	ck_assert_str_eq(out, "tally_client: 3 replies, total 6\n");
 	snprintf(cmd, sizeof cmd, "cat %s/s.out", dir);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	ck_assert_str_eq(out, "tally_server: 3 requests, total 6\n");
 	harness_start("textbook");	/* for teardown */
 }

@@ -24,20 +24,6 @@
 static void setup(void) { harness_start("textbook"); }
 static void teardown(void) { harness_stop(); }
 
-/* Run a shell command; its exit status, and its stdout in out. */
-static int run(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (out != NULL && n + 1 < len && fgets(out + n, (int)(len - n), f))
-		n = strlen(out);
-	if (out != NULL)
-		out[n] = '\0';
-	int st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static port_t new_port(void)
 {
@@ -263,7 +249,7 @@ START_TEST(test_ps_and_ports_show_a_task_blocked_in_receive)
 
 	snprintf(want, sizeof want, "%7d  ", (int)c);
 	for (int i = 0; i < 200 && line == NULL; i++) {
-		ck_assert_int_eq(run(B "/umach ps", out, sizeof out), 0);
+		ck_assert_int_eq(harness_sh(B "/umach ps", out, sizeof out), 0);
 		line = strstr(out, want);
 		if (line != NULL && strchr(line, '\n') != NULL)
 			*strchr(line, '\n') = '\0';	/* its line only */
@@ -278,7 +264,7 @@ START_TEST(test_ps_and_ports_show_a_task_blocked_in_receive)
 	ck_assert_ptr_nonnull(strstr(line, "ms left"));
 	/* ports: its port has all three rights and one blocked receiver */
 	snprintf(cmd, sizeof cmd, B "/umach ports %d", (int)c);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	line = strstr(out, "send+receive+own");
 	ck_assert_ptr_nonnull(line);
 	while (line != NULL && strstr(line, "s0/r1") == NULL)
@@ -302,7 +288,7 @@ START_TEST(test_stat_counts_messages_per_task_and_in_total)
 		msg64_init(&m, p, PORT_NULL, i);
 		ck_assert_int_eq(msg_send(&m.h, MSG_OPTION_NONE, 0), SEND_SUCCESS);
 	}
-	ck_assert_int_eq(run(B "/umach stat", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach stat", out, sizeof out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "(total)"));
 	snprintf(want, sizeof want, "(%d) ", (int)getpid());
 	const char *line = strstr(out, want);
@@ -332,7 +318,7 @@ START_TEST(test_run_trace_json_and_msc_show_the_rpcs)
 	snprintf(msc, sizeof msc, "/tmp/umach-msc-%d.msc", (int)getpid());
 	snprintf(cmd, sizeof cmd, B "/umach run --trace --json --id 1 --msc %s "
 		 B "/examples/demo 2 2>&1 >/dev/null", msc);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	/* 3 + 2 requests of id 1, each sent and received */
 	int sends = 0, receives = 0;
 	for (const char *l = out; (l = strstr(l, "{\"seq\":")) != NULL; l++) {
@@ -352,7 +338,7 @@ START_TEST(test_run_trace_json_and_msc_show_the_rpcs)
 	ck_assert_ptr_nonnull(strstr(out, "label=\"id 1, 40 B"));
 	if (system("command -v mscgen >/dev/null 2>&1") == 0) {
 		snprintf(cmd, sizeof cmd, "mscgen -T svg -i %s -o %s.svg", msc, msc);
-		ck_assert_int_eq(run(cmd, NULL, 0), 0);
+		ck_assert_int_eq(harness_sh(cmd, NULL, 0), 0);
 		snprintf(cmd, sizeof cmd, "%s.svg", msc);
 		ck_assert_int_eq(access(cmd, R_OK), 0);
 		unlink(cmd);
@@ -367,7 +353,7 @@ static void knob(const char *what, int port, const char *val, int rc)
 
 	snprintf(cmd, sizeof cmd, B "/umach knob %s %d:%d %s", what,
 		 (int)getpid(), port, val);
-	ck_assert_int_eq(run(cmd, NULL, 0), rc);
+	ck_assert_int_eq(harness_sh(cmd, NULL, 0), rc);
 }
 
 START_TEST(test_knob_queue_full_and_delay)
@@ -430,7 +416,7 @@ START_TEST(test_knob_kill_at_the_third_message)
 	/* once it has looked the name up, kill it at its 3rd message */
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	snprintf(cmd, sizeof cmd, B "/umach knob kill %d 3", (int)child);
-	ck_assert_int_eq(run(cmd, NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(cmd, NULL, 0), 0);
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(harness_wait(child, 5000), 128 + SIGKILL);
 	for (int i = 1; i <= 2; i++) {
@@ -453,20 +439,20 @@ START_TEST(test_tool_errors_say_what_to_do)
 {
 	char out[4096];
 
-	ck_assert_int_eq(run(B "/umach ps extra 2>&1", out, sizeof out), 2);
-	ck_assert_int_eq(run(B "/umach ports nosuchtask 2>&1", out, sizeof out), 1);
+	ck_assert_int_eq(harness_sh(B "/umach ps extra 2>&1", out, sizeof out), 2);
+	ck_assert_int_eq(harness_sh(B "/umach ports nosuchtask 2>&1", out, sizeof out), 1);
 	ck_assert_ptr_nonnull(strstr(out, "no task 'nosuchtask'"));
-	ck_assert_int_eq(run(B "/umach knob bogus a b 2>&1", out, sizeof out), 2);
-	ck_assert_int_eq(run(B "/umach knob delay '#99999999' 5 2>&1", out,
+	ck_assert_int_eq(harness_sh(B "/umach knob bogus a b 2>&1", out, sizeof out), 2);
+	ck_assert_int_eq(harness_sh(B "/umach knob delay '#99999999' 5 2>&1", out,
 			     sizeof out), 1);
 	ck_assert_ptr_nonnull(strstr(out, "refused"));
-	ck_assert_int_eq(run(B "/umach knob delay nocolon 5 2>&1", out,
+	ck_assert_int_eq(harness_sh(B "/umach knob delay nocolon 5 2>&1", out,
 			     sizeof out), 1);
-	ck_assert_int_eq(run(B "/umach trace --port x 2>&1", out, sizeof out), 2);
-	ck_assert_int_eq(run(B "/umach trace --bogus 2>&1", out, sizeof out), 2);
-	ck_assert_int_eq(run(B "/umach ps --help", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach trace --port x 2>&1", out, sizeof out), 2);
+	ck_assert_int_eq(harness_sh(B "/umach trace --bogus 2>&1", out, sizeof out), 2);
+	ck_assert_int_eq(harness_sh(B "/umach ps --help", out, sizeof out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "umach ps"));
-	ck_assert_int_eq(run("UMACH_SOCKET=/nonexistent/k.sock " B "/umach stat 2>&1",
+	ck_assert_int_eq(harness_sh("UMACH_SOCKET=/nonexistent/k.sock " B "/umach stat 2>&1",
 			     out, sizeof out), 1);
 	ck_assert_ptr_nonnull(strstr(out, "no kernel serves"));
 }

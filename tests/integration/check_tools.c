@@ -39,20 +39,6 @@ static void teardown(void)
 	ck_assert_int_ge(system(cmd), 0);
 }
 
-/* Run a shell command; return its exit status, its stdout in out. */
-static int run(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (out != NULL && n + 1 < len && fgets(out + n, (int)(len - n), f))
-		n = strlen(out);
-	if (out != NULL)
-		out[n] = '\0';
-	int st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static int count_run_dirs(void)
 {
@@ -72,13 +58,13 @@ START_TEST(test_umach_run_passes_the_exit_status_and_cleans_up)
 	char out[4096];
 	int before = count_run_dirs();
 
-	ck_assert_int_eq(run(B "/umach run " B "/examples/demo", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach run " B "/examples/demo", out, sizeof out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "NOTIFY_PORT_DELETED"));
-	ck_assert_int_eq(run(B "/umach run sh -c 'exit 7'", NULL, 0), 7);
-	ck_assert_int_eq(run(B "/umach run --profile mach25 true", NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(B "/umach run sh -c 'exit 7'", NULL, 0), 7);
+	ck_assert_int_eq(harness_sh(B "/umach run --profile mach25 true", NULL, 0), 0);
 	ck_assert_int_eq(count_run_dirs(), before);
 	/* the private kernel is gone with its program */
-	ck_assert_int_eq(run(B "/umach kernel status >/dev/null", NULL, 0), 1);
+	ck_assert_int_eq(harness_sh(B "/umach kernel status >/dev/null", NULL, 0), 1);
 }
 END_TEST
 
@@ -86,23 +72,23 @@ START_TEST(test_umach_run_writes_nothing_to_the_programs_stdout)
 {
 	char out[256];
 
-	ck_assert_int_eq(run(B "/umach run true", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach run true", out, sizeof out), 0);
 	ck_assert_str_eq(out, "");
-	ck_assert_int_eq(run(B "/umach run echo hi", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach run echo hi", out, sizeof out), 0);
 	ck_assert_str_eq(out, "hi\n");
 }
 END_TEST
 
 START_TEST(test_umach_exit_codes_are_0_ok_1_error_2_usage)
 {
-	ck_assert_int_eq(run(B "/umach --help >/dev/null", NULL, 0), 0);
-	ck_assert_int_eq(run(B "/umach 2>/dev/null", NULL, 0), 2);
-	ck_assert_int_eq(run(B "/umach frobnicate 2>/dev/null", NULL, 0), 2);
-	ck_assert_int_eq(run(B "/umach run --profile bogus true 2>/dev/null", NULL, 0), 2);
-	ck_assert_int_eq(run(B "/umach kernel stop 2>/dev/null", NULL, 0), 1);
-	ck_assert_int_eq(run(B "/umachd --help >/dev/null", NULL, 0), 0);
-	ck_assert_int_eq(run(B "/umachd --profile bogus 2>/dev/null", NULL, 0), 2);
-	ck_assert_int_eq(run(B "/umach-cc --help >/dev/null", NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(B "/umach --help >/dev/null", NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(B "/umach 2>/dev/null", NULL, 0), 2);
+	ck_assert_int_eq(harness_sh(B "/umach frobnicate 2>/dev/null", NULL, 0), 2);
+	ck_assert_int_eq(harness_sh(B "/umach run --profile bogus true 2>/dev/null", NULL, 0), 2);
+	ck_assert_int_eq(harness_sh(B "/umach kernel stop 2>/dev/null", NULL, 0), 1);
+	ck_assert_int_eq(harness_sh(B "/umachd --help >/dev/null", NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(B "/umachd --profile bogus 2>/dev/null", NULL, 0), 2);
+	ck_assert_int_eq(harness_sh(B "/umach-cc --help >/dev/null", NULL, 0), 0);
 }
 END_TEST
 
@@ -110,15 +96,15 @@ START_TEST(test_umach_kernel_start_status_stop)
 {
 	char out[512];
 
-	ck_assert_int_eq(run(B "/umach kernel start 2>/dev/null", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach kernel start 2>/dev/null", out, sizeof out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "serves"));
-	ck_assert_int_eq(run(B "/umach kernel start 2>/dev/null", NULL, 0), 1);
-	ck_assert_int_eq(run(B "/umach kernel status", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach kernel start 2>/dev/null", NULL, 0), 1);
+	ck_assert_int_eq(harness_sh(B "/umach kernel status", out, sizeof out), 0);
 	/* umach run uses the running kernel */
-	ck_assert_int_eq(run(B "/umach run " B "/examples/demo >/dev/null", NULL, 0), 0);
-	ck_assert_int_eq(run(B "/umach kernel stop", out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(B "/umach run " B "/examples/demo >/dev/null", NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(B "/umach kernel stop", out, sizeof out), 0);
 	ck_assert_int_eq(access(getenv("UMACH_SOCKET"), F_OK), -1);
-	ck_assert_int_eq(run(B "/umach kernel status", out, sizeof out), 1);
+	ck_assert_int_eq(harness_sh(B "/umach kernel status", out, sizeof out), 1);
 }
 END_TEST
 
@@ -136,9 +122,9 @@ START_TEST(test_umach_cc_legacy_builds_a_k_and_r_program)
 	      "\t\treturn 1;\n\tprintf(\"%d\\n\", p != PORT_NULL);\n\treturn 0;\n}\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof cmd, B "/umach-cc --legacy -o %s %s", bin, src);
-	ck_assert_int_eq(run(cmd, NULL, 0), 0);
+	ck_assert_int_eq(harness_sh(cmd, NULL, 0), 0);
 	snprintf(cmd, sizeof cmd, B "/umach run %s", bin);
-	ck_assert_int_eq(run(cmd, out, sizeof out), 0);
+	ck_assert_int_eq(harness_sh(cmd, out, sizeof out), 0);
 	ck_assert_str_eq(out, "1\n");
 }
 END_TEST

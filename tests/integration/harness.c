@@ -251,3 +251,17 @@ int harness_run(Suite *s)
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
 }
+
+int harness_sh(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (out != NULL && n + 1 < len && fgets(out + n, (int)(len - n), f))
+		n = strlen(out);
+	if (out != NULL)
+		out[n] = '\0';
+	int st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}

@@ -46,4 +46,8 @@ int harness_run(Suite *s);
 void msg64_init(struct msg64 *m, port_t dest, port_t reply, int id);
 uint64_t harness_now_ms(void);
 
+/* Run a shell command; its exit status (128 if it did not exit), and the
+ * first len - 1 bytes of its stdout in out (out may be NULL). */
+int harness_sh(const char *cmd, char *out, size_t len);
+
 #endif
